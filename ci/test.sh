@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Builds rtsec and runs every test: configure, build, ctest (unit tests, and
+# integration tests on the real drivers, which need root and skip with a
+# reason otherwise), then a short fuzzing run (ci/fuzz.sh). Works from any
+# directory; stops at the first failure and always ends with a summary.
+#
+# Environment:
+#   RTSEC_BUILD_DIR      build directory, relative to the repository (build)
+#   RTSEC_BUILD_TYPE     CMake build type (RelWithDebInfo)
+#   RTSEC_FUZZ_SECONDS   how long ci/fuzz.sh fuzzes (60)
+set -euo pipefail
+
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+
+build_dir=${RTSEC_BUILD_DIR:-build}
+build_type=${RTSEC_BUILD_TYPE:-RelWithDebInfo}
+export RTSEC_FUZZ_SECONDS=${RTSEC_FUZZ_SECONDS:-60}
+
+done_steps=()
+notes=()
+current=""
+started=$SECONDS
+
+summary() {
+	local rc=$?
+	echo
+	echo "==== ci/test.sh summary ($((SECONDS - started))s) ===="
+	local line
+	for line in "${done_steps[@]}"; do echo "  $line"; done
+	[[ -n "$current" ]] && echo "  FAILED  $current"
+	for line in "${notes[@]}"; do echo "  note: $line"; done
+	if ((rc == 0)); then echo "  result: PASS"; else echo "  result: FAIL (exit $rc)"; fi
+}
+trap summary EXIT
+
+fail() {
+	echo "ci/test.sh: $*" >&2
+	exit 1
+}
+
+# step NAME CMD ARGS...: runs one stage; a failure ends the script.
+step() {
+	local name=$1 t0=$SECONDS
+	shift
+	current=$name
+	echo
+	echo "==> $name: $*"
+	"$@"
+	done_steps+=("ok      $name ($((SECONDS - t0))s)")
+	current=""
+}
+
+# ---- preflight -------------------------------------------------------------
+current="preflight"
+for tool in cmake ctest c++ clang bpftool pkg-config; do
+	command -v "$tool" >/dev/null || fail "$tool not found: run ci/install-deps.sh first (as root)"
+done
+
+if ((EUID == 0)); then
+	# rtsec reads process context from /proc; the eBPF driver needs sysfs for the
+	# kernel's BTF (/sys/kernel/btf/vmlinux). Nothing else is mounted: the
+	# eBPF driver needs neither tracefs nor debugfs.
+	if [[ ! -e /proc/self/stat ]]; then
+		mount -t proc proc /proc || fail "/proc is not mounted and mounting it failed"
+		notes+=("mounted proc on /proc")
+	fi
+	if [[ ! -d /sys/kernel ]]; then
+		mount -t sysfs sysfs /sys || fail "/sys is not mounted and mounting it failed"
+		notes+=("mounted sysfs on /sys")
+	fi
+else
+	notes+=("not root: the integration tests (real drivers) skip themselves; run as root to run them")
+fi
+if [[ ! -r /sys/kernel/btf/vmlinux ]]; then
+	notes+=("no /sys/kernel/btf/vmlinux: this kernel lacks BTF, so the eBPF driver cannot load here")
+fi
+current=""
+
+# ---- build and test ----------------------------------------------------------
+step configure cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DRTSEC_BUILD_TESTS=ON
+step build cmake --build "$build_dir" -j"$(nproc)"
+
+ctest_log="$build_dir/ctest.log"
+run_ctest() {
+	echo "ctest --test-dir $build_dir --output-on-failure --no-tests=error"
+	local rc=0 tally
+	ctest --test-dir "$build_dir" --output-on-failure --no-tests=error 2>&1 | tee "$ctest_log" || rc=$?
+	if tally=$(grep -E '^[0-9]+% tests passed' "$ctest_log"); then
+		notes+=("ctest: $tally")
+	fi
+	local -a skipped failed
+	mapfile -t skipped < <(sed -nE 's/^[[:space:]]*[0-9]+ - (.*) \(Skipped\)$/\1/p' "$ctest_log")
+	mapfile -t failed < <(sed -nE 's/^[[:space:]]*[0-9]+ - (.*) \((Failed|Timeout|SEGFAULT|Subprocess aborted|Child aborted|Exception|Not Run)\)$/\1/p' "$ctest_log")
+	if ((${#skipped[@]} > 0)); then
+		notes+=("ctest: ${#skipped[@]} skipped (see why: ctest --test-dir $build_dir -V -R NAME): ${skipped[*]}")
+	fi
+	if ((${#failed[@]} > 0)); then
+		notes+=("ctest: ${#failed[@]} failed: ${failed[*]} (full log: $ctest_log)")
+	fi
+	return "$rc"
+}
+step ctest run_ctest # unit + integration
+
+# ---- fuzzing -----------------------------------------------------------------
+if [[ -f ci/fuzz.sh ]]; then
+	step "fuzz (${RTSEC_FUZZ_SECONDS}s)" bash ci/fuzz.sh
+else
+	notes+=("fuzz: skipped, ci/fuzz.sh does not exist yet")
+fi
