@@ -91,8 +91,8 @@ run_ctest() {
 		notes+=("ctest: $tally")
 	fi
 	local -a skipped failed
-	mapfile -t skipped < <(sed -nE 's/^[[:space:]]*[0-9]+ - (.*) \(Skipped\)$/\1/p' "$ctest_log")
-	mapfile -t failed < <(sed -nE 's/^[[:space:]]*[0-9]+ - (.*) \((Failed|Timeout|SEGFAULT|Subprocess aborted|Child aborted|Exception|Not Run)\)$/\1/p' "$ctest_log")
+	mapfile -t skipped < <(sed -nE 's/^[[:space:]]*[0-9]+ - (.*) \(Skipped\)$/\1/p' "$ctest_log" | sed -E 's/ +# .*//')
+	mapfile -t failed < <(sed -nE 's/^[[:space:]]*[0-9]+ - (.*) \((Failed|Timeout|SEGFAULT|Subprocess aborted|Child aborted|Exception|Not Run)\)$/\1/p' "$ctest_log" | sed -E 's/ +# .*//')
 	if ((${#skipped[@]} > 0)); then
 		notes+=("ctest: ${#skipped[@]} skipped (see why: ctest --test-dir $build_dir -V -R NAME): ${skipped[*]}")
 	fi
