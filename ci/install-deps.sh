@@ -13,12 +13,13 @@ packages=(
 	# The CO-RE eBPF probe: clang targets BPF, llvm-strip, bpftool generates
 	# vmlinux.h and the skeleton; libbpf/libelf/zlib load it at run time.
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-	# rtsec::core: rtsec.yaml (yaml-cpp), logging (spdlog on fmt), JSON output.
-	libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+	# rtsec::core: rtsec.yaml (yaml-cpp), logging and formatting (spdlog, fmt).
+	libyaml-cpp-dev libspdlog-dev libfmt-dev
 	# The plugin host: Boost.DLL (headers) on Boost.Filesystem.
 	libboost-dev libboost-filesystem-dev
-	# Unit and integration tests (GoogleTest, GoogleMock).
-	libgtest-dev libgmock-dev
+	# Unit and integration tests (GoogleTest, GoogleMock); the conformance
+	# test's reports and expected events (nlohmann-json).
+	libgtest-dev libgmock-dev nlohmann-json3-dev
 	# ci/fuzz.sh: libFuzzer and the sanitizer runtimes of clang 14.
 	libclang-rt-14-dev
 	# Tests and people comparing against a ptrace baseline.
