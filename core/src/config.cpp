@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtsec/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace rtsec {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The driver kinds rtsec.yaml accepts; each also names the map of its options.
+constexpr std::string_view kDriverKinds[] = {"ebpf", "kmod", "ptrace"};
+
+// "a, b or c"
+std::string join_alternatives(std::span<const std::string_view> words, std::string_view last_sep) {
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? last_sep : std::string_view(", ");
+    out += words[i];
+  }
+  return out;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string_view node_kind(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return "a scalar";
+    case YAML::NodeType::Null: return "nothing";
+    default: return "an undefined value";
+  }
+}
+
+class Parser;
+// `at` is where errors about the value point: the value, or its key when the value is
+// empty (yaml-cpp places an empty value on the line after its key).
+using SectionFn = Status (Parser::*)(const YAML::Node& value, const YAML::Node& at,
+                                     const std::string& path);
+
+// One key a map accepts and what parses its value.
+struct KeyRule {
+  std::string_view key;
+  SectionFn parse;
+};
+
+class Parser {
+ public:
+  Parser(const fs::path& source, Config& config)
+      : source_(source.empty() ? std::string("rtsec.yaml") : source.string()), config_(config) {}
+
+  Status parse_document(const YAML::Node& root) {
+    if (root.IsNull()) return Ok{};  // empty file, or only comments: defaults
+    if (!root.IsMap()) {
+      return error(root, "", "expected a map of settings, got " + std::string(node_kind(root)));
+    }
+    // Top-level keys: later settings (rules, outputs, ...) add one row here.
+    static const KeyRule kTopLevel[] = {{"driver", &Parser::parse_driver}};
+    return parse_map(root, "", kTopLevel);
+  }
+
+  // "rtsec.yaml:12: driver.kind: msg"; without a line when the mark is unknown.
+  Error error_at(const YAML::Mark& mark, const std::string& path, const std::string& msg) const {
+    std::string out = source_;
+    if (!mark.is_null()) out += ":" + std::to_string(mark.line + 1);
+    out += ": ";
+    if (!path.empty()) out += path + ": ";
+    return make_error(out + msg, EINVAL);
+  }
+
+ private:
+  Status parse_driver(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
+    if (value.IsNull()) return Ok{};
+    if (!value.IsMap()) return expected(value, at, path, "a map");
+    // kind, then one map of options per kind.
+    static const std::vector<KeyRule> kDriverKeys = [] {
+      std::vector<KeyRule> keys{{"kind", &Parser::parse_driver_kind}};
+      for (auto kind : kDriverKinds) keys.push_back({kind, &Parser::parse_driver_options});
+      return keys;
+    }();
+    if (auto st = parse_map(value, path, kDriverKeys); !st) return st;
+    // Options of the chosen kind only; the others stay for a later switch of kind.
+    // (Iterated, not looked up: a missing key would give an invalid node that throws.)
+    for (const auto& section : value) {
+      if (section.first.Scalar() != config_.driver.kind || !section.second.IsMap()) continue;
+      for (const auto& kv : section.second) {
+        config_.driver.options[kv.first.Scalar()] = kv.second.Scalar();
+      }
+    }
+    return Ok{};
+  }
+
+  Status parse_driver_kind(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
+    if (!value.IsScalar()) return expected(value, at, path, "a scalar");
+    const std::string& kind = value.Scalar();
+    if (std::find(std::begin(kDriverKinds), std::end(kDriverKinds), kind) ==
+        std::end(kDriverKinds)) {
+      return error(at, path,
+                   "unknown driver '" + kind + "' (expected " +
+                       join_alternatives(kDriverKinds, " or ") + ")");
+    }
+    config_.driver.kind = kind;
+    return Ok{};
+  }
+
+  // driver.<kind>: key: scalar. The driver itself checks names and values.
+  Status parse_driver_options(const YAML::Node& value, const YAML::Node& at,
+                              const std::string& path) {
+    if (value.IsNull()) return Ok{};
+    if (!value.IsMap()) return expected(value, at, path, "a map");
+    for (const auto& kv : value) {
+      if (!kv.first.IsScalar()) return expected(kv.first, kv.first, path, "a scalar key");
+      auto key_path = path + "." + kv.first.Scalar();
+      if (!kv.second.IsScalar()) {
+        return expected(kv.second, where(kv), key_path, "a scalar value");
+      }
+    }
+    return check_duplicates(value, path);
+  }
+
+  Status parse_map(const YAML::Node& map, const std::string& path, std::span<const KeyRule> rules) {
+    if (auto st = check_duplicates(map, path); !st) return st;
+    for (const auto& kv : map) {
+      if (!kv.first.IsScalar()) return expected(kv.first, kv.first, path, "a scalar key");
+      const std::string& key = kv.first.Scalar();
+      auto rule =
+          std::find_if(rules.begin(), rules.end(), [&](const KeyRule& r) { return r.key == key; });
+      if (rule == rules.end()) return unknown_key(kv.first, path, key, rules);
+      auto key_path = path.empty() ? key : path + "." + key;
+      if (auto st = (this->*rule->parse)(kv.second, where(kv), key_path); !st) return st;
+    }
+    return Ok{};
+  }
+
+  Status check_duplicates(const YAML::Node& map, const std::string& path) {
+    std::vector<std::string> seen;
+    for (const auto& kv : map) {
+      if (!kv.first.IsScalar()) continue;
+      const std::string& key = kv.first.Scalar();
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        return error(kv.first, "",
+                     "duplicate key '" + (path.empty() ? key : path + "." + key) + "'");
+      }
+      seen.push_back(key);
+    }
+    return Ok{};
+  }
+
+  Status unknown_key(const YAML::Node& at, const std::string& path, const std::string& key,
+                     std::span<const KeyRule> rules) {
+    auto prefix = path.empty() ? std::string() : path + ".";
+    std::string_view best;
+    size_t best_distance = 3;  // suggest only close misspellings
+    std::vector<std::string_view> known;
+    for (const auto& r : rules) {
+      known.push_back(r.key);
+      auto d = edit_distance(key, r.key);
+      if (d < best_distance && d < r.key.size()) best = r.key, best_distance = d;
+    }
+    std::string msg = "unknown key '" + prefix + key + "' (";
+    if (!best.empty()) {
+      msg += "did you mean '" + prefix + std::string(best) + "'?)";
+    } else {
+      msg += (path.empty() ? std::string("known top-level keys: ")
+                           : "known keys under " + path + ": ") +
+             join_alternatives(known, ", ") + ")";
+    }
+    return error(at, "", msg);
+  }
+
+  template <typename KeyValue>
+  static const YAML::Node& where(const KeyValue& kv) {
+    return kv.second.IsNull() || kv.second.Mark().is_null() ? kv.first : kv.second;
+  }
+
+  Error expected(const YAML::Node& value, const YAML::Node& at, const std::string& path,
+                 std::string_view what) {
+    return error(at, path,
+                 "expected " + std::string(what) + ", got " + std::string(node_kind(value)));
+  }
+
+  Error error(const YAML::Node& at, const std::string& path, const std::string& msg) {
+    return error_at(at.Mark(), path, msg);
+  }
+
+  std::string source_;
+  Config& config_;
+};
+
+}  // namespace
+
+Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& source) {
+  Config config;
+  config.source = source;
+  Parser parser(source, config);
+  try {
+    auto docs = YAML::LoadAll(std::string(yaml));
+    if (docs.size() > 1) {
+      return parser.error_at(docs[1].Mark(), "", "more than one YAML document (remove '---')");
+    }
+    if (auto st = parser.parse_document(docs.empty() ? YAML::Node() : docs[0]); !st) {
+      return st.error();
+    }
+  } catch (const YAML::Exception& e) {
+    return parser.error_at(e.mark, "", "invalid YAML: " + e.msg);
+  } catch (const std::exception& e) {
+    return parser.error_at(YAML::Mark::null_mark(), "", e.what());
+  }
+  return config;
+}
+
+Result<Config> load_config(const std::filesystem::path& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) {
+    int err = errno;
+    return make_error("cannot read " + path.string() + ": " + std::strerror(err), err);
+  }
+  std::string text;
+  char buf[8192];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, file.get())) > 0) text.append(buf, n);
+  if (std::ferror(file.get())) {
+    int err = errno;
+    return make_error("cannot read " + path.string() + ": " + std::strerror(err), err);
+  }
+  return parse_config(text, path);
+}
+
+std::filesystem::path executable_dir() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : exe.parent_path();
+}
+
+std::filesystem::path default_plugin_dir() {
+  auto exe_dir = executable_dir();
+  // Without /proc we cannot tell where we run from: assume a packaged install.
+  if (exe_dir.empty()) return "/usr/lib/rtsec";
+  std::error_code ec;
+  auto dir = fs::weakly_canonical(exe_dir / ".." / "lib" / "rtsec", ec);
+  return ec ? (exe_dir / ".." / "lib" / "rtsec").lexically_normal() : dir;
+}
+
+std::filesystem::path default_config_path() {
+  auto exe_dir = executable_dir();
+  if (!exe_dir.empty()) {
+    std::error_code ec;
+    auto local = fs::weakly_canonical(exe_dir / ".." / "etc" / "rtsec" / "rtsec.yaml", ec);
+    if (!ec && fs::exists(local, ec)) return local;
+  }
+  return "/etc/rtsec/rtsec.yaml";
+}
+
+}  // namespace rtsec
