@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-3-Clause
+/*
+ * The rtsec CO-RE probe. One program at syscall exit emits one event per
+ * syscall of the chosen set, with its arguments and return value (on x86-64
+ * the registers saved at entry still hold the arguments at exit, so no
+ * enter-side program and no per-call map update is needed; exec reads the
+ * new image from the task). A sched_process_exit program reports exits.
+ *
+ * Hooks are tp_btf only: they need neither kprobes nor BPF trampolines.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "bounds.bpf.h"
+#include "capture.bpf.h"
+#include "maps.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the plugin between open and load. */
+const volatile __u32 rtsec_self_tgid = 0;	 /* never report the consumer itself */
+const volatile __u64 rtsec_wakeup_bytes = 1 << 20; /* wake the consumer past this backlog */
+/* The event ABI this object emits, for tools that inspect it. */
+const volatile __u32 rtsec_abi_major = RTSEC_ABI_MAJOR;
+const volatile __u32 rtsec_abi_minor = RTSEC_ABI_MINOR;
+
+/*
+ * Do not wake the consumer per event (4x the cost, ../shared/TESTBED.md):
+ * it drains on a short timer and is woken only when the backlog grows.
+ */
+static __always_inline __u64 wakeup_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= rtsec_wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
+}
+
+/* Assembles the event of recipe slot `slot` and writes it to the ring. */
+static __always_inline int emit_event(__u32 slot, __u32 nparams, __u16 type,
+				      struct pt_regs *regs, long ret)
+{
+	struct rtsec_bpf_counters *cnt;
+	struct capture_state *st;
+	struct event_scratch *s;
+	struct rtsec_event_hdr *hdr;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 zero = 0, off, faults = 0;
+
+	s = bpf_map_lookup_elem(&event_scratch_map, &zero);
+	st = bpf_map_lookup_elem(&capture_state_map, &zero);
+	cnt = bpf_map_lookup_elem(&counters, &zero);
+	if (!s || !st || !cnt)
+		return 0;
+
+	st->slot = slot;
+	st->ret = ret;
+	st->is_syscall = regs != NULL;
+	if (regs) {
+		st->args[0] = BPF_CORE_READ(regs, di);
+		st->args[1] = BPF_CORE_READ(regs, si);
+		st->args[2] = BPF_CORE_READ(regs, dx);
+		st->args[3] = BPF_CORE_READ(regs, r10);
+		st->args[4] = BPF_CORE_READ(regs, r8);
+		st->args[5] = BPF_CORE_READ(regs, r9);
+	}
+
+	if (nparams > RTSEC_MAX_PARAMS)
+		nparams = RTSEC_MAX_PARAMS;
+	off = RTSEC_EVENT_HDR_LEN + nparams * sizeof(__u16);
+	for (__u32 i = 0; i < RTSEC_MAX_PARAMS && i < nparams; i++) {
+		long n = capture_param(off, i);
+
+		if (n < 0 || n > RTSEC_MAX_PATH_LEN) {
+			faults++;
+			n = 0;
+		}
+		*(__u16 *)(s->buf + RTSEC_EVENT_HDR_LEN + bounded(i, RTSEC_MAX_PARAMS - 1) * 2) = n;
+		off += n;
+		if (off > EVENT_CAP)
+			return 0;
+	}
+
+	hdr = (void *)s->buf;
+	hdr->ts_ns = bpf_ktime_get_boot_ns();
+	hdr->tid = (__u32)pid_tgid;
+	hdr->pid = pid_tgid >> 32;
+	hdr->len = off;
+	hdr->type = type;
+	hdr->nparams = nparams;
+
+	if (bpf_ringbuf_output(&events, s->buf, bounded(off, 2 * EVENT_CAP - 1), wakeup_flags())) {
+		__sync_fetch_and_add(&cnt->drops, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&cnt->events, 1);
+	if (faults)
+		__sync_fetch_and_add(&cnt->drops_fault, 1);
+	return 0;
+}
+
+static __always_inline const struct rtsec_event_recipe *enabled_recipe(__u32 slot)
+{
+	const struct rtsec_event_recipe *r = bpf_map_lookup_elem(&recipes, &slot);
+
+	if (!r || !r->enabled)
+		return NULL;
+	if ((bpf_get_current_pid_tgid() >> 32) == rtsec_self_tgid)
+		return NULL;
+	return r;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(rtsec_sys_exit, struct pt_regs *regs, long ret)
+{
+	const struct rtsec_event_recipe *r;
+	__u32 nr = BPF_CORE_READ(regs, orig_ax);
+
+	/* the cheapest possible exit for a syscall nobody asked for */
+	if (nr >= RTSEC_SYSCALL_NR_MAX)
+		return 0;
+	r = enabled_recipe(nr);
+	if (!r)
+		return 0;
+	return emit_event(nr, r->nparams, r->type, regs, ret);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(rtsec_sched_process_exit, struct task_struct *task)
+{
+	const struct rtsec_event_recipe *r = enabled_recipe(RTSEC_BPF_SLOT_PROCEXIT);
+
+	if (!r)
+		return 0;
+	return emit_event(RTSEC_BPF_SLOT_PROCEXIT, r->nparams, r->type, NULL, 0);
+}
