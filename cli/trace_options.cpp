@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "trace_options.hpp"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+#include "rtsec/event_table.hpp"
+
+namespace rtsec::cli {
+
+const char* const kTraceUsage =
+    R"(Usage: rtsec trace [OPTIONS] [-- CMD [ARGS...]]
+
+Print the raw event stream of the capture driver, decoded, with the process
+context of each event (pid, tid, ppid, comm, exe, container id). With
+-- CMD, run CMD and trace it and its descendants; rtsec exits when CMD does,
+with its exit status.
+
+Filters (different filters combine with AND, repeated values with OR):
+  --pid PID            events of process PID (repeatable)
+  --comm NAME          events of processes named NAME (repeatable)
+  --follow             also the descendants of processes matched by --pid/--comm
+  --event TYPE[,TYPE]  only these event types (repeatable); see --list-events
+  --container ID       events in container ID (12-hex prefix), or "host"
+
+Output:
+  --json               one JSON object per line
+  --list-events        list the event types and their parameters, then exit
+
+Driver:
+  --driver KIND        ebpf (default), kmod or ptrace; overrides rtsec.yaml
+  --config FILE        configuration file (default: <exe dir>/../etc/rtsec/rtsec.yaml,
+                       else /etc/rtsec/rtsec.yaml)
+  --ring-buffer-bytes N  ring buffer size of the eBPF driver (a power of 2)
+
+On exit, statistics go to stderr: events per type, drops per CPU.
+)";
+
+namespace {
+
+Result<pid_t> parse_pid(const std::string& s) {
+  pid_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0)
+    return make_error("--pid: '" + s + "' is not a process id");
+  return v;
+}
+
+Status add_event_types(const std::string& list, std::set<uint16_t>& out) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    const std::string name = list.substr(start, end - start);
+    const EventInfo* e = find_event(name);
+    if (!e) return make_error("--event: unknown event type '" + name + "' (see --list-events)");
+    out.insert(e->id);
+    start = end + 1;
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<TraceOptions> parse_trace_options(const std::vector<std::string>& args) {
+  TraceOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      o.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
+      if (o.command.empty()) return make_error("--: expected a command after it");
+      break;
+    }
+    if (a == "-h" || a == "--help") {
+      o.help = true;
+      continue;
+    }
+    if (a == "--json") {
+      o.json = true;
+      continue;
+    }
+    if (a == "--list-events") {
+      o.list_events = true;
+      continue;
+    }
+    if (a == "--follow") {
+      o.follow = true;
+      continue;
+    }
+    // Options with a value: "--name value" or "--name=value".
+    std::string name = a, value;
+    const size_t eq = a.find('=');
+    if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[i + 1];
+    }
+    const bool inline_value = eq != std::string::npos;
+    auto take_value = [&]() -> Result<std::string> {
+      if (!inline_value) {
+        if (i + 1 >= args.size()) return make_error(name + ": expected a value");
+        ++i;
+      }
+      return value;
+    };
+    static const std::set<std::string> kWithValue = {
+        "--pid", "--comm", "--event", "--container", "--driver", "--config",
+        "--ring-buffer-bytes"};
+    if (!kWithValue.count(name))
+      return make_error("unknown option '" + a + "' (see rtsec trace --help)");
+    auto v = take_value();
+    if (!v) return v.error();
+    if (name == "--pid") {
+      auto pid = parse_pid(*v);
+      if (!pid) return pid.error();
+      o.pids.insert(*pid);
+    } else if (name == "--comm") {
+      o.comms.insert(*v);
+    } else if (name == "--event") {
+      if (auto st = add_event_types(*v, o.event_types); !st) return st.error();
+    } else if (name == "--container") {
+      o.containers.insert(*v);
+    } else if (name == "--driver") {
+      o.driver = *v;
+    } else if (name == "--config") {
+      o.config_path = *v;
+    } else if (name == "--ring-buffer-bytes") {
+      o.ring_buffer_bytes = *v;
+    }
+  }
+  return o;
+}
+
+}  // namespace rtsec::cli
