@@ -25,6 +25,11 @@ const volatile __u64 rtsec_wakeup_bytes = 1 << 20; /* wake the consumer past thi
 /* The event ABI this object emits, for tools that inspect it. */
 const volatile __u32 rtsec_abi_major = RTSEC_ABI_MAJOR;
 const volatile __u32 rtsec_abi_minor = RTSEC_ABI_MINOR;
+/*
+ * The event header is only ever written through a cast; this puts its type
+ * into the object's BTF, where a test checks its layout against C++.
+ */
+const volatile struct rtsec_event_hdr rtsec_abi_event_hdr = {};
 
 /*
  * Do not wake the consumer per event (4x the cost, ../shared/TESTBED.md):
