@@ -7,14 +7,39 @@
 # directory; stops at the first failure and always ends with a summary.
 #
 # Environment:
-#   RTSEC_BUILD_DIR      build directory, relative to the repository (build)
+#   RTSEC_BUILD_DIR      build directory (build; /var/cache/rtsec-ci/build when the
+#                        checkout is not in a root-only directory, see below)
 #   RTSEC_BUILD_TYPE     CMake build type (RelWithDebInfo)
 #   RTSEC_FUZZ_SECONDS   how long ci/fuzz.sh fuzzes (60)
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+umask 022 # plugins must not be group- or world-writable to load
 
-build_dir=${RTSEC_BUILD_DIR:-build}
+# rtsec loads its driver plugins only from directories that root owns and
+# nobody else can write, all the way up to /. A clone under such a directory
+# (a world-writable /tmp, say) builds elsewhere, or the tests could not load
+# the plugin they test.
+trusted_dir() {
+	local d
+	d=$(readlink -f "$1")
+	while :; do
+		local owner mode
+		read -r owner mode < <(stat -c '%u %a' "$d")
+		((owner == 0)) || return 1
+		((8#$mode & 8#022)) && return 1
+		[[ $d == / ]] && return 0
+		d=$(dirname "$d")
+	done
+}
+if [[ -n ${RTSEC_BUILD_DIR:-} ]]; then
+	build_dir=$RTSEC_BUILD_DIR
+elif ((EUID == 0)) && ! trusted_dir .; then
+	build_dir=/var/cache/rtsec-ci/build
+	mkdir -p /var/cache/rtsec-ci && chmod 0755 /var/cache/rtsec-ci
+else
+	build_dir=build
+fi
 build_type=${RTSEC_BUILD_TYPE:-RelWithDebInfo}
 export RTSEC_FUZZ_SECONDS=${RTSEC_FUZZ_SECONDS:-60}
 
@@ -75,6 +100,9 @@ else
 fi
 if [[ ! -r /sys/kernel/btf/vmlinux ]]; then
 	notes+=("no /sys/kernel/btf/vmlinux: this kernel lacks BTF, so the eBPF driver cannot load here")
+fi
+if [[ $build_dir != build && -z ${RTSEC_BUILD_DIR:-} ]]; then
+	notes+=("the checkout is under a directory root does not own or others can write: built in $build_dir")
 fi
 current=""
 
