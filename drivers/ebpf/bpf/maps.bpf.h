@@ -54,6 +54,13 @@ struct capture_state {
 	__s64 ret;     /* syscall return value */
 	__u32 slot;    /* its recipe in the recipes map */
 	__u32 is_syscall;
+	/*
+	 * Write offset of the next parameter. Kept here rather than in a register
+	 * so that the verifier forgets which parameter kinds came before, and the
+	 * states of the parameter loop stay few.
+	 */
+	__u32 off;
+	__u32 pad;
 };
 
 struct {

@@ -42,8 +42,27 @@ static __always_inline __u64 wakeup_flags(void)
 		       BPF_RB_NO_WAKEUP;
 }
 
-/* Assembles the event of recipe slot `slot` and writes it to the ring. */
-static __always_inline int emit_event(__u32 slot, __u32 nparams, __u16 type,
+/*
+ * Parameter i: integers from the return value or an argument are written
+ * here, everything else by the (separately verified) capture_param().
+ */
+static __always_inline long emit_param(const struct rtsec_event_recipe *r, __u32 i, __u8 *buf,
+				       __u32 off, const struct capture_state *st)
+{
+	const struct rtsec_param_recipe *p = &r->params[bounded(i, RTSEC_MAX_PARAMS - 1)];
+
+	if (p->flags || !st->is_syscall || off + 8 > EVENT_CAP)
+		return capture_param(off, i);
+	if (p->source == RTSEC_SRC_RET)
+		return put_int(buf + bounded(off, EVENT_OFF_MASK), p->type, st->ret, false);
+	if (p->source == RTSEC_SRC_ARG)
+		return put_int(buf + bounded(off, EVENT_OFF_MASK), p->type, syscall_arg(st, p->arg),
+			       true);
+	return capture_param(off, i);
+}
+
+/* Assembles the event of recipe `r` (map slot `slot`) and writes it to the ring. */
+static __always_inline int emit_event(const struct rtsec_event_recipe *r, __u32 slot,
 				      struct pt_regs *regs, long ret)
 {
 	struct rtsec_bpf_counters *cnt;
@@ -51,7 +70,7 @@ static __always_inline int emit_event(__u32 slot, __u32 nparams, __u16 type,
 	struct event_scratch *s;
 	struct rtsec_event_hdr *hdr;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 zero = 0, off, faults = 0;
+	__u32 zero = 0, nparams, off, faults = 0;
 
 	s = bpf_map_lookup_elem(&event_scratch_map, &zero);
 	st = bpf_map_lookup_elem(&capture_state_map, &zero);
@@ -63,26 +82,28 @@ static __always_inline int emit_event(__u32 slot, __u32 nparams, __u16 type,
 	st->ret = ret;
 	st->is_syscall = regs != NULL;
 	if (regs) {
-		st->args[0] = BPF_CORE_READ(regs, di);
-		st->args[1] = BPF_CORE_READ(regs, si);
-		st->args[2] = BPF_CORE_READ(regs, dx);
-		st->args[3] = BPF_CORE_READ(regs, r10);
-		st->args[4] = BPF_CORE_READ(regs, r8);
-		st->args[5] = BPF_CORE_READ(regs, r9);
+		st->args[0] = regs->di;
+		st->args[1] = regs->si;
+		st->args[2] = regs->dx;
+		st->args[3] = regs->r10;
+		st->args[4] = regs->r8;
+		st->args[5] = regs->r9;
 	}
 
+	nparams = r->nparams;
 	if (nparams > RTSEC_MAX_PARAMS)
 		nparams = RTSEC_MAX_PARAMS;
 	off = RTSEC_EVENT_HDR_LEN + nparams * sizeof(__u16);
 	for (__u32 i = 0; i < RTSEC_MAX_PARAMS && i < nparams; i++) {
-		long n = capture_param(off, i);
+		long n = emit_param(r, i, s->buf, off, st);
 
 		if (n < 0 || n > RTSEC_MAX_PATH_LEN) {
 			faults++;
 			n = 0;
 		}
 		*(__u16 *)(s->buf + RTSEC_EVENT_HDR_LEN + bounded(i, RTSEC_MAX_PARAMS - 1) * 2) = n;
-		off += n;
+		st->off = off + n;
+		off = *(volatile __u32 *)&st->off;
 		if (off > EVENT_CAP)
 			return 0;
 	}
@@ -92,7 +113,7 @@ static __always_inline int emit_event(__u32 slot, __u32 nparams, __u16 type,
 	hdr->tid = (__u32)pid_tgid;
 	hdr->pid = pid_tgid >> 32;
 	hdr->len = off;
-	hdr->type = type;
+	hdr->type = r->type;
 	hdr->nparams = nparams;
 
 	if (bpf_ringbuf_output(&events, s->buf, bounded(off, 2 * EVENT_CAP - 1), wakeup_flags())) {
@@ -120,7 +141,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(rtsec_sys_exit, struct pt_regs *regs, long ret)
 {
 	const struct rtsec_event_recipe *r;
-	__u32 nr = BPF_CORE_READ(regs, orig_ax);
+	__u32 nr = regs->orig_ax;
 
 	/* the cheapest possible exit for a syscall nobody asked for */
 	if (nr >= RTSEC_SYSCALL_NR_MAX)
@@ -128,7 +149,7 @@ int BPF_PROG(rtsec_sys_exit, struct pt_regs *regs, long ret)
 	r = enabled_recipe(nr);
 	if (!r)
 		return 0;
-	return emit_event(nr, r->nparams, r->type, regs, ret);
+	return emit_event(r, nr, regs, ret);
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -138,5 +159,5 @@ int BPF_PROG(rtsec_sched_process_exit, struct task_struct *task)
 
 	if (!r)
 		return 0;
-	return emit_event(RTSEC_BPF_SLOT_PROCEXIT, r->nparams, r->type, NULL, 0);
+	return emit_event(r, RTSEC_BPF_SLOT_PROCEXIT, NULL, 0);
 }
