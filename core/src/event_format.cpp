@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtsec/event_format.hpp"
 
+#include <sys/sysmacros.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -169,6 +171,10 @@ void append_decimal(std::string& out, const IntValue& v) {
     append_number(out, v.u);
 }
 
+// The ABI's dev_t is the kernel's: major << 20 | minor.
+uint64_t dev_major(uint64_t dev) { return (dev >> 20) & 0xfff; }
+uint64_t dev_minor(uint64_t dev) { return dev & 0xfffff; }
+
 // "0x1f"; a negative signed value keeps its sign ("-0x1f") rather than show 64-bit wrap-around.
 void append_hex(std::string& out, const IntValue& v) {
   const bool negative = v.is_signed && v.s < 0;
@@ -191,7 +197,10 @@ std::string int_text(const ParamInfo& p, const IntValue& v) {
   } else if (p.fmt >= RTSEC_PF_FLAGS_FIRST) {
     out = format_flags(p.fmt, v.u);
   } else if (p.type == RTSEC_PT_DEV) {
-    append_hex(out, v);  // major << 20 | minor reads best in hex
+    // "8:1", as /proc/PID/mountinfo and ls -l show a device
+    append_number(out, dev_major(v.u), 10);
+    out += ':';
+    append_number(out, dev_minor(v.u), 10);
   } else if (p.type == RTSEC_PT_UID || p.type == RTSEC_PT_GID) {
     append_decimal(out, v);
   } else if (p.fmt == RTSEC_PF_HEX) {
@@ -206,7 +215,10 @@ std::string int_text(const ParamInfo& p, const IntValue& v) {
 
 // JSON: numbers stay numbers except where a reader wants the symbolic or octal form.
 void append_int_json(std::string& out, const ParamInfo& p, const IntValue& v) {
-  if (p.fmt == RTSEC_PF_EXIT_STATUS || (p.fmt < RTSEC_PF_FLAGS_FIRST && p.fmt != RTSEC_PF_OCT))
+  if (p.type == RTSEC_PT_DEV) {
+    // the number stat(2) gives as st_dev, so that readers can compare
+    append_number(out, makedev(dev_major(v.u), dev_minor(v.u)), 10);
+  } else if (p.fmt == RTSEC_PF_EXIT_STATUS || (p.fmt < RTSEC_PF_FLAGS_FIRST && p.fmt != RTSEC_PF_OCT))
     append_decimal(out, v);
   else
     append_json_string(out, int_text(p, v));
@@ -295,19 +307,38 @@ std::string format_sockaddr(std::span<const std::byte> raw) {
   }
 }
 
+// Text goes to terminals: a control byte in a path (an escape sequence, a
+// newline forging a second line) is shown as \xNN, never sent as is.
+void append_printable(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (const char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f || c == '\\') {
+      out += "\\x";
+      out += kHex[b >> 4];
+      out += kHex[b & 0xf];
+    } else {
+      out += c;
+    }
+  }
+}
+
 std::string format_param_text(const DecodedEvent& ev, size_t i) {
   if (i >= ev.param_count() || ev.raw(i).empty()) return std::string(kNotCaptured);
   const ParamInfo& p = ev.param_info(i);
   const auto raw = ev.raw(i);
   switch (p.type) {
     case RTSEC_PT_PATH:
-    case RTSEC_PT_CHARBUF:
-      return std::string(ev.as_string(i).value_or(""));
+    case RTSEC_PT_CHARBUF: {
+      std::string out;
+      append_printable(out, ev.as_string(i).value_or(""));
+      return out;
+    }
     case RTSEC_PT_CHARBUF_ARRAY: {
       std::string out;
       for_each_string(raw, [&](std::string_view arg) {
         if (!out.empty()) out += ' ';
-        out += arg;
+        append_printable(out, arg);
       });
       return out;
     }

@@ -341,7 +341,7 @@ Event openat(int64_t res, bool file_id) {
   EventBuilder b(RTSEC_EVT_OPENAT, 1, 2, 2);
   b.add_int(res).add_int(AT_FDCWD).add_string("/tmp/x").add_uint(O_WRONLY | O_CREAT).add_uint(0644);
   if (file_id)
-    b.add_uint(0x800001).add_uint(42);
+    b.add_uint(0x800001).add_uint(42);  // dev 8:1 in the kernel encoding
   else
     b.add_empty().add_empty();
   return Event(b);
@@ -354,7 +354,7 @@ TEST(FormatParam, OpenatAsText) {
   EXPECT_EQ(ok.text("name"), "/tmp/x");
   EXPECT_EQ(ok.text("flags"), "O_WRONLY|O_CREAT");
   EXPECT_EQ(ok.text("mode"), "0644");
-  EXPECT_EQ(ok.text("dev"), "0x800001");
+  EXPECT_EQ(ok.text("dev"), "8:1");
   EXPECT_EQ(ok.text("ino"), "42");
   const Event failed = openat(-ENOENT, false);
   EXPECT_EQ(failed.text("fd"), "-2");  // an fd is a number, even a negative one
@@ -369,7 +369,7 @@ TEST(FormatParam, OpenatAsJson) {
   EXPECT_EQ(ok.json("name"), "\"/tmp/x\"");
   EXPECT_EQ(ok.json("flags"), "\"O_WRONLY|O_CREAT\"");
   EXPECT_EQ(ok.json("mode"), "\"0644\"");
-  EXPECT_EQ(ok.json("dev"), "8388609");
+  EXPECT_EQ(ok.json("dev"), "2049");
   EXPECT_EQ(ok.json("ino"), "42");
   const Event failed = openat(-ENOENT, false);
   EXPECT_EQ(failed.json("dev"), "null");
@@ -420,7 +420,7 @@ Event execve() {
                    .add_uint(1000)
                    .add_uint(0)
                    .add_int(-1)
-                   .add_uint(0x8800)
+                   .add_uint(136u << 20)  // /dev/pts/0
                    .add_int(1)
                    .add_string("/docker/abc")
                    .add_string("sh")
@@ -433,7 +433,7 @@ TEST(FormatParam, ExecveAsText) {
   EXPECT_EQ(ev.text("args"), "sh -c echo \"hi\"");
   EXPECT_EQ(ev.text("uid"), "1000");
   EXPECT_EQ(ev.text("loginuid"), "4294967295");
-  EXPECT_EQ(ev.text("tty"), "0x8800");
+  EXPECT_EQ(ev.text("tty"), "136:0");
   EXPECT_EQ(ev.text("ppid"), "1");
   EXPECT_EQ(ev.text("cgroup"), "/docker/abc");
   EXPECT_EQ(ev.text("filename"), "<NA>");

@@ -20,9 +20,10 @@ std::string_view errno_name(int err);
 std::string format_sockaddr(std::span<const std::byte> raw);
 
 // Parameter i as text: numbers under their format (fd 3, res -2(ENOENT),
-// mode 0644, flags by name), strings as they are, argv space-separated.
+// mode 0644, flags by name, dev 8:1), strings with control bytes and
+// backslashes as \xNN, argv space-separated.
 std::string format_param_text(const DecodedEvent& ev, size_t i);
-// Parameter i as a JSON value: numbers as numbers, flags and addresses as
+// Parameter i as a JSON value: numbers as numbers (dev as stat(2)'s st_dev), flags and addresses as
 // strings, argv and fd pairs as arrays; null when not captured.
 std::string format_param_json(const DecodedEvent& ev, size_t i);
 
