@@ -9,11 +9,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -51,42 +53,70 @@ const std::set<uint16_t> kStateEvents = {RTSEC_EVT_EXECVE, RTSEC_EVT_EXECVEAT, R
                                          RTSEC_EVT_CLONE3, RTSEC_EVT_FORK,     RTSEC_EVT_VFORK,
                                          RTSEC_EVT_PROCEXIT};
 
+// A process filter with its descendants: a process passes when `matches`
+// says so, or (when following) when an ancestor did at the time it forked.
+class ProcessTreeFilter {
+ public:
+  using Predicate = std::function<bool(pid_t, const ProcessInfo&)>;
+  ProcessTreeFilter(Predicate matches, bool follow) : matches_(std::move(matches)), follow_(follow) {}
+
+  bool passes(pid_t pid, const ProcessInfo& p) const { return followed_.count(pid) || matches_(pid, p); }
+
+  // Before the event is shown: a new child of a passing process joins, from
+  // whichever side of the fork is seen first (a vfork parent returns late).
+  void on_fork(const DecodedEvent& ev, ProcessTable& processes) {
+    if (!follow_) return;
+    const auto& h = ev.header();
+    const pid_t pid = static_cast<pid_t>(h.pid);
+    const auto res = ev.int_param("res");
+    if (res && *res > 0 && passes(pid, processes.get(pid))) followed_.insert(static_cast<pid_t>(*res));
+    const auto ppid = ev.int_param("ppid");
+    if (res == 0 && h.tid == h.pid && ppid) {
+      const pid_t parent = static_cast<pid_t>(*ppid);
+      if (passes(parent, processes.get(parent))) followed_.insert(pid);
+    }
+  }
+  // After the event is shown.
+  void on_exit(pid_t pid) { followed_.erase(pid); }
+
+ private:
+  Predicate matches_;
+  bool follow_;
+  std::set<pid_t> followed_;
+};
+
 // Decides which events are shown: --event, --container, and the process
-// filters (--pid, --comm, the traced command) with their descendants.
+// filters (--pid, --comm, the traced command), which combine with AND.
 class EventFilter {
  public:
   EventFilter(const TraceOptions& o, std::optional<pid_t> command_pid) : o_(o) {
-    follow_ = o.follow || command_pid.has_value();
-    if (command_pid) followed_.insert(*command_pid);
-    by_process_ = !o.pids.empty() || !o.comms.empty() || command_pid.has_value();
-  }
-
-  bool process_matches(pid_t pid, const ProcessInfo& p) const {
-    if (!by_process_) return true;
-    return followed_.count(pid) || o_.pids.count(pid) || o_.comms.count(p.comm);
+    if (!o.pids.empty())
+      trees_.emplace_back([&o](pid_t pid, const ProcessInfo&) { return o.pids.count(pid) > 0; },
+                          o.follow);
+    if (!o.comms.empty())
+      trees_.emplace_back(
+          [&o](pid_t, const ProcessInfo& p) { return o.comms.count(p.comm) > 0; }, o.follow);
+    if (command_pid)
+      trees_.emplace_back([cmd = *command_pid](pid_t pid, const ProcessInfo&) { return pid == cmd; },
+                          true);
   }
 
   bool selected(const DecodedEvent& ev, const ProcessInfo& p) const {
     if (!o_.event_types.empty() && !o_.event_types.count(ev.header().type)) return false;
     if (!o_.containers.empty() && !container_matches(p.container_id)) return false;
-    return process_matches(static_cast<pid_t>(ev.header().pid), p);
+    const pid_t pid = static_cast<pid_t>(ev.header().pid);
+    return std::all_of(trees_.begin(), trees_.end(),
+                       [&](const ProcessTreeFilter& t) { return t.passes(pid, p); });
   }
 
-  // Keeps the followed set: children of matching processes join it, and
-  // processes leave it when they exit.
-  void track(const DecodedEvent& ev, const ProcessInfo& p) {
-    if (!follow_) return;
+  void before_show(const DecodedEvent& ev, ProcessTable& processes) {
+    if (!is_fork_family(ev.header().type)) return;
+    for (auto& t : trees_) t.on_fork(ev, processes);
+  }
+  void after_show(const DecodedEvent& ev) {
     const auto& h = ev.header();
-    const pid_t pid = static_cast<pid_t>(h.pid);
-    if (is_fork_family(h.type)) {
-      const auto res = ev.int_param("res");
-      if (res && *res > 0 && process_matches(pid, p)) followed_.insert(static_cast<pid_t>(*res));
-      const auto ppid = ev.int_param("ppid");
-      if (res == 0 && h.tid == h.pid && ppid && followed_.count(static_cast<pid_t>(*ppid)))
-        followed_.insert(pid);
-    } else if (h.type == RTSEC_EVT_PROCEXIT && h.tid == h.pid) {
-      followed_.erase(pid);
-    }
+    if (h.type != RTSEC_EVT_PROCEXIT || h.tid != h.pid) return;
+    for (auto& t : trees_) t.on_exit(static_cast<pid_t>(h.pid));
   }
 
  private:
@@ -97,9 +127,7 @@ class EventFilter {
   }
 
   const TraceOptions& o_;
-  bool follow_ = false;
-  bool by_process_ = false;
-  std::set<pid_t> followed_;
+  std::vector<ProcessTreeFilter> trees_;
 };
 
 struct TraceStats {
@@ -233,9 +261,12 @@ int run_trace(const TraceOptions& o) {
     return 1;
   }
   const std::string kind = o.driver.value_or(config->driver.kind);
-  auto options = config->driver.options;
+  // The configured options belong to the configured kind only.
+  auto options = kind == config->driver.kind ? config->driver.options
+                                             : std::map<std::string, std::string>{};
   if (o.ring_buffer_bytes) options["ring_buffer_bytes"] = *o.ring_buffer_bytes;
-  if (o.driver && *o.driver != config->driver.kind) options.clear();  // options of another kind
+  // Before the driver loads: a signal during start-up must still end cleanly.
+  install_signal_handlers();
 
   auto driver = plugin::load_driver(default_plugin_dir(), kind, options);
   if (!driver) {
@@ -265,13 +296,14 @@ int run_trace(const TraceOptions& o) {
     spdlog::error("{}", st.error().message);
     return 1;
   }
-  install_signal_handlers();
-  command.release();
-
   const std::optional<pid_t> command_pid =
       o.command.empty() ? std::nullopt : std::optional<pid_t>(command.pid());
-  EventFilter filter(o, command_pid);
   ProcessTable processes;
+  // Known before it runs: until its exec, the command is a copy of rtsec.
+  if (command_pid) processes.get(*command_pid);
+  command.release();
+
+  EventFilter filter(o, command_pid);
   EventPrinter printer(o.json);
   TraceStats stats;
   std::string out;
@@ -302,9 +334,10 @@ int run_trace(const TraceOptions& o) {
       const pid_t pid = static_cast<pid_t>(ev->header().pid);
       // An exec is shown as the new program; an exit still as the old one.
       if (is_exec(ev->header().type)) processes.update(*ev);
+      filter.before_show(*ev, processes);
       const ProcessInfo proc = processes.get(pid);
       if (filter.selected(*ev, proc)) printer.format(*ev, proc, out);
-      filter.track(*ev, proc);
+      filter.after_show(*ev);
       if (!is_exec(ev->header().type)) processes.update(*ev);
     }
     if (!out.empty() && std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) break;

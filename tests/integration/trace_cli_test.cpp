@@ -396,7 +396,7 @@ void trace_sh_by_pid(const fs::path& dir, const std::string& script, PidRuns& ru
 
 TEST_F(TraceCliLive, PidWithFollowReportsTheChildren) {
   // cat starts 0.3 s after sh forked the subshell that becomes it, so rtsec has
-  // long seen that fork (see DISABLED_PidFollowSeesAVforkedChildFromItsStart).
+  // long seen that fork (see PidFollowSeesAVforkedChildFromItsStart).
   PidRuns runs;
   ASSERT_NO_FATAL_FAILURE(
       trace_sh_by_pid(dir_, "read go; (sleep 0.3; cat /etc/hostname); exit 0", runs));
@@ -541,7 +541,7 @@ TEST_F(TraceCli, DoubleDashWithoutCommand) {
 
 // run_trace applies --ring-buffer-bytes, then clears every option when --driver
 // differs from the config's driver.kind, so the CLI value is silently dropped.
-TEST_F(TraceCliLive, DISABLED_RingBufferBytesSurvivesDriverOverride) {
+TEST_F(TraceCliLive, RingBufferBytesSurvivesDriverOverride) {
   const fs::path config = dir_ / "rtsec.yaml";
   std::ofstream(config) << "driver:\n  kind: kmod\n";
   const std::string path = (dir_ / "touched").string();
@@ -554,7 +554,7 @@ TEST_F(TraceCliLive, DISABLED_RingBufferBytesSurvivesDriverOverride) {
 
 // README: "Filters combine with AND". --comm ORs with the traced command instead,
 // so sh's and cat's events (and any "touch" on the machine) are shown too.
-TEST_F(TraceCliLive, DISABLED_CommNarrowsTheTracedCommand) {
+TEST_F(TraceCliLive, CommNarrowsTheTracedCommand) {
   const std::string path = (dir_ / "touched").string();
   const auto r = rtsec({"trace", "--json", "--comm", "touch", "--", "sh", "-c",
                         "touch " + path + "; cat /etc/hostname >/dev/null"});
@@ -569,7 +569,7 @@ TEST_F(TraceCliLive, DISABLED_CommNarrowsTheTracedCommand) {
 // matched by --pid/--comm; until the parent's return from fork is read, the
 // child is unknown. dash vforks, and a vfork parent returns only after the
 // child's exec: cat's execve (often all of cat) is lost.
-TEST_F(TraceCliLive, DISABLED_PidFollowSeesAVforkedChildFromItsStart) {
+TEST_F(TraceCliLive, PidFollowSeesAVforkedChildFromItsStart) {
   PidRuns runs;
   ASSERT_NO_FATAL_FAILURE(trace_sh_by_pid(dir_, "read go; cat /etc/hostname; exit 0", runs));
   const auto cat_execs = execs_of(runs.followed, {"cat", "/etc/hostname"});
@@ -581,7 +581,7 @@ TEST_F(TraceCliLive, DISABLED_PidFollowSeesAVforkedChildFromItsStart) {
 // A descendant's first event, its own return from fork/vfork (res 0), is
 // tested by selected() before track() adds the child, so it is never printed
 // unless the parent's return happened to be read first.
-TEST_F(TraceCliLive, DISABLED_FollowedChildShowsItsReturnFromFork) {
+TEST_F(TraceCliLive, FollowedChildShowsItsReturnFromFork) {
   const auto r =
       rtsec({"trace", "--json", "--", "sh", "-c", "cat /etc/hostname >/dev/null; exit 0"});
   ASSERT_TRUE(exited_with(r, 0)) << r.describe() << "; stderr:\n" << tail(r.err);
