@@ -78,9 +78,21 @@ class Parser {
     if (!root.IsMap()) {
       return error(root, "", "expected a map of settings, got " + std::string(node_kind(root)));
     }
-    // Top-level keys: later settings (rules, outputs, ...) add one row here.
-    static const KeyRule kTopLevel[] = {{"driver", &Parser::parse_driver}};
-    return parse_map(root, "", kTopLevel);
+    std::vector<KeyRule> top_level = {
+        {"driver", &Parser::parse_driver},
+        {"rules_files", &Parser::parse_rules_files},
+        {"rules", &Parser::parse_rule_selectors},
+        {"priority", &Parser::parse_priority},
+        {"json_output", &Parser::parse_json_output},
+        {"rule_matching", &Parser::parse_rule_matching},
+    };
+    for (const auto& key : external_sections()) top_level.push_back({key, &Parser::accept_section});
+    return parse_map(root, "", top_level);
+  }
+
+  static std::vector<std::string>& external_sections() {
+    static std::vector<std::string> keys;
+    return keys;
   }
 
   // "rtsec.yaml:12: driver.kind: msg"; without a line when the mark is unknown.
@@ -112,6 +124,86 @@ class Parser {
       }
     }
     return Ok{};
+  }
+
+  Status parse_rules_files(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
+    if (!value.IsSequence()) return expected(value, at, path, "a list of files or directories");
+    config_.rules_files.clear();
+    for (const auto& item : value) {
+      if (!item.IsScalar()) return expected(item, item, path, "a file name");
+      fs::path file = item.Scalar();
+      if (file.is_relative() && !config_.source.empty())
+        file = config_.source.parent_path() / file;
+      config_.rules_files.push_back(file);
+    }
+    return Ok{};
+  }
+
+  // rules: [{disable: {rule: "*"}}, {enable: {tag: network}}]
+  Status parse_rule_selectors(const YAML::Node& value, const YAML::Node& at,
+                              const std::string& path) {
+    if (!value.IsSequence()) return expected(value, at, path, "a list of enable/disable entries");
+    for (const auto& item : value) {
+      if (!item.IsMap() || item.size() != 1)
+        return expected(item, item, path, "a map with one key, enable or disable");
+      const auto entry = *item.begin();
+      const std::string& action = entry.first.Scalar();
+      if (action != "enable" && action != "disable")
+        return error(entry.first, path, "expected enable or disable, got '" + action + "'");
+      const auto& sel = entry.second;
+      const std::string sel_path = path + "." + action;
+      if (!sel.IsMap() || sel.size() != 1)
+        return expected(sel, entry.first, sel_path, "a map with one key, rule or tag");
+      const auto what = *sel.begin();
+      RuleSelector r;
+      r.enable = action == "enable";
+      if (what.first.Scalar() == "rule") {
+        r.rule = what.second.Scalar();
+      } else if (what.first.Scalar() == "tag") {
+        r.tag = what.second.Scalar();
+      } else {
+        return error(what.first, sel_path, "expected rule or tag, got '" + what.first.Scalar() + "'");
+      }
+      config_.rules.push_back(std::move(r));
+    }
+    return Ok{};
+  }
+
+  Status parse_priority(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
+    auto p = value.IsScalar() ? rules::parse_priority(value.Scalar()) : std::nullopt;
+    if (!p)
+      return error(at, path,
+                   "expected a priority (emergency, alert, critical, error, warning, notice, "
+                   "info, debug)");
+    config_.priority = *p;
+    return Ok{};
+  }
+
+  Status parse_json_output(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
+    return parse_bool(value, at, path, config_.json_output);
+  }
+
+  Status parse_rule_matching(const YAML::Node& value, const YAML::Node& at,
+                             const std::string& path) {
+    if (!value.IsScalar() || (value.Scalar() != "first" && value.Scalar() != "all"))
+      return error(at, path, "expected first or all");
+    config_.rule_matching_all = value.Scalar() == "all";
+    return Ok{};
+  }
+
+  // Parsed by its own module from Config::root.
+  Status accept_section(const YAML::Node&, const YAML::Node&, const std::string&) { return Ok{}; }
+
+  Status parse_bool(const YAML::Node& value, const YAML::Node& at, const std::string& path,
+                    bool& out) {
+    if (value.IsScalar()) {
+      const std::string& v = value.Scalar();
+      if (v == "true" || v == "false") {
+        out = v == "true";
+        return Ok{};
+      }
+    }
+    return error(at, path, "expected true or false");
   }
 
   Status parse_driver_kind(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
@@ -213,7 +305,46 @@ class Parser {
 
 }  // namespace
 
-Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& source) {
+void register_config_section(std::string_view key) {
+  auto& keys = Parser::external_sections();
+  if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.emplace_back(key);
+}
+
+namespace {
+
+// "a.b.c=value": sets root[a][b][c] to value, read as YAML (true, 3, [x, y]).
+Status apply_override(YAML::Node& root, const std::string& text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return make_error("-o " + text + ": expected key=value (e.g. -o json_output=true)", EINVAL);
+  const std::string path = text.substr(0, eq);
+  YAML::Node value = YAML::Load(text.substr(eq + 1));
+  if (!root.IsMap()) root = YAML::Node(YAML::NodeType::Map);
+  // yaml-cpp nodes are handles: walk copies, assign through the last one.
+  std::vector<YAML::Node> chain{root};
+  size_t start = 0;
+  for (;;) {
+    const size_t dot = path.find('.', start);
+    const std::string key = path.substr(start, dot - start);
+    if (key.empty()) return make_error("-o " + text + ": empty key in '" + path + "'", EINVAL);
+    if (dot == std::string::npos) {
+      chain.back()[key] = value;
+      return Ok{};
+    }
+    YAML::Node next = chain.back()[key];
+    if (!next.IsMap()) {
+      chain.back()[key] = YAML::Node(YAML::NodeType::Map);
+      next = chain.back()[key];
+    }
+    chain.push_back(next);
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& source,
+                            const std::vector<std::string>& overrides) {
   Config config;
   config.source = source;
   Parser parser(source, config);
@@ -222,9 +353,15 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
     if (docs.size() > 1) {
       return parser.error_at(docs[1].Mark(), "", "more than one YAML document (remove '---')");
     }
-    if (auto st = parser.parse_document(docs.empty() ? YAML::Node() : docs[0]); !st) {
+    YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
+    for (const auto& o : overrides)
+      if (auto st = apply_override(root, o); !st) return st.error();
+    if (config.rules_files.empty() && !source.empty())
+      config.rules_files = {source.parent_path() / "rtsec_rules.yaml"};
+    if (auto st = parser.parse_document(root); !st) {
       return st.error();
     }
+    config.root = root;
   } catch (const YAML::Exception& e) {
     return parser.error_at(e.mark, "", "invalid YAML: " + e.msg);
   } catch (const std::exception& e) {
@@ -233,7 +370,8 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
   return config;
 }
 
-Result<Config> load_config(const std::filesystem::path& path) {
+Result<Config> load_config(const std::filesystem::path& path,
+                           const std::vector<std::string>& overrides) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) {
     int err = errno;
@@ -247,7 +385,7 @@ Result<Config> load_config(const std::filesystem::path& path) {
     int err = errno;
     return make_error("cannot read " + path.string() + ": " + std::strerror(err), err);
   }
-  return parse_config(text, path);
+  return parse_config(text, path, overrides);
 }
 
 std::filesystem::path executable_dir() {

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// rtsec.yaml: which driver runs and with what options. Errors name the file,
-// the line and the key.
+// rtsec.yaml: the driver, the rules, the alerts. Errors name the file, the
+// line and the key.
 #pragma once
+
+#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rtsec/result.hpp"
+#include "rtsec/rules/priority.hpp"
 
 namespace rtsec {
 
@@ -18,15 +22,33 @@ struct DriverConfig {
   std::map<std::string, std::string> options;
 };
 
+// One entry of `rules:`: enable or disable rules by name (wildcards) or tag.
+struct RuleSelector {
+  bool enable = false;
+  std::string rule;  // a name, * and ? allowed; empty when selecting by tag
+  std::string tag;
+};
+
 struct Config {
   DriverConfig driver;
+  // Rules files and directories, relative ones resolved against the config file's directory.
+  std::vector<std::filesystem::path> rules_files;
+  std::vector<RuleSelector> rules;
+  rules::Priority priority = rules::Priority::kDebug;  // the least severe alert emitted
+  bool json_output = false;
+  bool rule_matching_all = false;  // rule_matching: all (default first, as Falco)
+  // The whole document, for sections parsed by their own modules (outputs).
+  YAML::Node root;
   std::filesystem::path source;  // the file it came from; empty for defaults
 };
 
-// Parses YAML text; `source` names it in errors ("rtsec.yaml:12: ...").
-Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& source);
+// Parses YAML text; `source` names it in errors ("rtsec.yaml:12: ..."). Each
+// override "a.b.c=value" (rtsec -o) sets a key before the document is read.
+Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& source,
+                            const std::vector<std::string>& overrides = {});
 // Reads and parses a file.
-Result<Config> load_config(const std::filesystem::path& path);
+Result<Config> load_config(const std::filesystem::path& path,
+                           const std::vector<std::string>& overrides = {});
 
 // Directory of the running executable (/proc/self/exe).
 std::filesystem::path executable_dir();
@@ -34,5 +56,9 @@ std::filesystem::path executable_dir();
 // build tree works from any working directory, then the installed places.
 std::filesystem::path default_plugin_dir();        // <exe>/../lib/rtsec
 std::filesystem::path default_config_path();       // <exe>/../etc/rtsec/rtsec.yaml, else /etc/rtsec/rtsec.yaml
+
+// Top-level keys that other modules parse from Config::root (outputs), so
+// that the config parser accepts them.
+void register_config_section(std::string_view key);
 
 }  // namespace rtsec
