@@ -15,6 +15,8 @@ packages=(
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	# rtsec::core: rtsec.yaml (yaml-cpp), logging and formatting (spdlog, fmt).
 	libyaml-cpp-dev libspdlog-dev libfmt-dev
+	# Alert outputs: the HTTP output posts alerts with libcurl.
+	libcurl4-openssl-dev
 	# The plugin host: Boost.DLL (headers) on Boost.Filesystem.
 	libboost-dev libboost-filesystem-dev
 	# Unit and integration tests (GoogleTest, GoogleMock); the conformance
