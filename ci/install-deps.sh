@@ -13,8 +13,9 @@ packages=(
 	# The CO-RE eBPF probe: clang targets BPF, llvm-strip, bpftool generates
 	# vmlinux.h and the skeleton; libbpf/libelf/zlib load it at run time.
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-	# rtsec::core: rtsec.yaml (yaml-cpp), logging and formatting (spdlog, fmt).
-	libyaml-cpp-dev libspdlog-dev libfmt-dev
+	# rtsec::core: rtsec.yaml (yaml-cpp), logging and formatting (spdlog, fmt),
+	# the rules' regex operator (RE2, as Falco's libsinsp).
+	libyaml-cpp-dev libspdlog-dev libfmt-dev libre2-dev
 	# Alert outputs: the HTTP output posts alerts with libcurl.
 	libcurl4-openssl-dev
 	# The plugin host: Boost.DLL (headers) on Boost.Filesystem.
