@@ -128,7 +128,17 @@ Result<std::unique_ptr<CaptureSession>> CaptureSession::open(
   if (!driver) return driver.error();
   s->driver_ = std::move(*driver);
   if (auto st = s->set_events(event_types); !st) return st.error();
-  if (!options.command.empty()) {
+  if (!options.command.empty() && s->driver_->can_launch()) {
+    // The driver starts it (ptrace: under its tracer and seccomp filter).
+    auto pid = s->driver_->launch(options.command);
+    if (!pid && pid.error().sys_errno != ENOENT) return pid.error();
+    if (!pid) {  // as a command that cannot be found: reported, exit status 127
+      spdlog::error("{}", pid.error().message);
+      s->launched_status_ = 127 << 8;
+    } else {
+      s->launched_pid_ = *pid;
+    }
+  } else if (!options.command.empty()) {
     s->command_ = std::make_unique<Command>();
     if (auto st = s->command_->spawn(options.command); !st) return st.error();
   }
@@ -148,6 +158,7 @@ Status CaptureSession::start() {
 }
 
 std::optional<pid_t> CaptureSession::command_pid() const {
+  if (launched_pid_) return launched_pid_;
   return command_ ? std::optional<pid_t>(command_->pid()) : std::nullopt;
 }
 
@@ -157,14 +168,19 @@ int CaptureSession::run(const EventHandler& on_event,
                         const std::function<void()>& between_batches) {
   bool draining = false;
   int status = 0;
+  const bool launched = launched_pid_ || launched_status_;
   for (;;) {
     if (const int sig = g_stop_signal.exchange(0)) {
       if (command_)
         kill(command_->pid(), sig);  // the command decides when to end
+      else if (launched_pid_ && !launched_status_)
+        kill(*launched_pid_, sig);
       else
         draining = true;
     }
     if (command_ && command_->exited()) draining = true;
+    if (launched && !launched_status_) launched_status_ = driver_->command_status();
+    if (launched_status_) draining = true;
 
     auto batch = driver_->next_batch(draining ? 0 : 100);
     if (!batch) {
@@ -186,6 +202,10 @@ int CaptureSession::run(const EventHandler& on_event,
     if (draining && batch->empty()) break;
   }
   if (auto st = driver_->stop(); !st) spdlog::warn("{}", st.error().message);
+  if (launched_status_) {
+    const int ws = *launched_status_;
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  }
   return command_ ? command_->exit_code() : status;
 }
 

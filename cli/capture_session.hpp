@@ -65,6 +65,9 @@ class CaptureSession {
 
   plugin::DriverPtr driver_;
   std::unique_ptr<Command> command_;
+  // A command the driver started itself (ptrace), and its wait status once done.
+  std::optional<pid_t> launched_pid_;
+  std::optional<int> launched_status_;
   uint64_t events_ = 0;
   uint64_t decode_errors_ = 0;
   std::map<std::string, uint64_t> by_type_;

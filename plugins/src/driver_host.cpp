@@ -254,6 +254,37 @@ class LoadedDriver final : public Driver {
     return std::span<const rtsec_event_view>(batch_.data(), n);
   }
 
+  bool can_launch() const override {
+    constexpr size_t kNeeded =
+        offsetof(rtsec_driver_ops, command_status) + sizeof(rtsec_driver_ops::command_status);
+    return ops_->struct_size >= kNeeded && ops_->launch && ops_->command_status;
+  }
+
+  Result<pid_t> launch(const std::vector<std::string>& argv) override {
+    if (!can_launch()) return Driver::launch(argv);
+    if (argv.empty() || argv.size() > std::numeric_limits<__u32>::max() - 1) {
+      return make_error("no command to launch", EINVAL);
+    }
+    std::vector<const char*> args;
+    for (const auto& a : argv) args.push_back(a.c_str());
+    args.push_back(nullptr);
+    __s32 pid = -1;
+    auto st = call("launch", [&](char* err, size_t len) {
+      return ops_->launch(handle_, args.data(), static_cast<__u32>(argv.size()), &pid, err, len);
+    });
+    if (!st) return st.error();
+    if (pid <= 0) return make_error("driver '" + kind_ + "' launched no process", EPROTO);
+    return static_cast<pid_t>(pid);
+  }
+
+  std::optional<int> command_status() override {
+    if (!can_launch()) return std::nullopt;
+    int status = 0;
+    std::array<char, kErrLen> err{};
+    if (ops_->command_status(handle_, &status, err.data(), err.size()) != 0) return std::nullopt;
+    return status;
+  }
+
   Status stop() override {
     return call("stop", [&](char* err, size_t len) { return ops_->stop(handle_, err, len); });
   }
@@ -308,6 +339,10 @@ class LoadedDriver final : public Driver {
 };
 
 }  // namespace
+
+Result<pid_t> Driver::launch(const std::vector<std::string>&) {
+  return make_error("driver '" + std::string(name()) + "' cannot start a command", ENOTSUP);
+}
 
 std::string plugin_file_name(std::string_view kind) {
   return std::string(kFilePrefix) + std::string(kind) + std::string(kFileSuffix);

@@ -146,7 +146,7 @@ TEST_P(DriverConformance, WorkloadProducesTheExpectedEvents) {
 
 std::vector<std::string> driver_kinds() {
   // The ones with a plugin in tree today; kmod and ptrace join as they land.
-  return {"ebpf", "kmod"};
+  return {"ebpf", "kmod", "ptrace"};
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, DriverConformance, ::testing::ValuesIn(driver_kinds()),

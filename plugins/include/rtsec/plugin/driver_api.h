@@ -90,6 +90,26 @@ struct rtsec_driver_ops {
 	int (*stats)(void *handle, struct rtsec_cpu_stats *out, __u32 max, __u32 *ncpus,
 		     char *err, size_t errlen);
 	void (*close)(void *handle);
+
+	/*
+	 * Optional members, appended: a host checks struct_size before calling
+	 * one, and a driver leaves them NULL if it has none.
+	 *
+	 * launch: for a driver that must start the traced command itself (ptrace:
+	 * the tracer forks it and installs its seccomp filter before exec).
+	 * Called after set_events() and before start(); the command is held
+	 * before exec until start(). argv has argc strings and a NULL; argv[0] is
+	 * searched in PATH. *pid receives its process id. A command that does not
+	 * exist is -ENOENT.
+	 */
+	int (*launch)(void *handle, const char *const *argv, __u32 argc, __s32 *pid, char *err,
+		      size_t errlen);
+	/*
+	 * With launch: 0 and the command's wait(2) status in *wait_status once
+	 * it has exited and every event it caused is in the driver's ring (what
+	 * next_batch() has not handed out yet follows); -EAGAIN while it runs.
+	 */
+	int (*command_status)(void *handle, int *wait_status, char *err, size_t errlen);
 };
 
 typedef const struct rtsec_driver_ops *(*rtsec_driver_entry_fn)(void);

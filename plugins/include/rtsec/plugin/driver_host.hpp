@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <map>
+#include <sys/types.h>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +33,14 @@ class Driver {
   virtual Result<std::span<const rtsec_event_view>> next_batch(int timeout_ms) = 0;
   virtual Status stop() = 0;
   virtual Result<std::vector<rtsec_cpu_stats>> stats() = 0;
+
+  // A driver that starts the traced command itself (rtsec_driver_ops.launch):
+  // launch() after set_events() and before start(), which lets it exec.
+  virtual bool can_launch() const { return false; }
+  virtual Result<pid_t> launch(const std::vector<std::string>& argv);
+  // The launched command's wait(2) status once it has exited and its events
+  // are all in the driver's ring; nullopt while it runs.
+  virtual std::optional<int> command_status() { return std::nullopt; }
 };
 using DriverPtr = std::unique_ptr<Driver>;
 

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "event_ring.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+namespace rtsec::ptrace {
+namespace {
+
+static_assert(sizeof(RingHeader) <= kRingHeaderSize);
+static_assert(offsetof(RingHeader, head) % 64 == 0 && offsetof(RingHeader, tail) % 64 == 0);
+
+constexpr uint64_t kMinCapacity = 64 * 1024;
+constexpr uint64_t kMaxCapacity = 1ull << 30;
+
+uint64_t load(const uint64_t& v) {
+  return std::atomic_ref<uint64_t>(const_cast<uint64_t&>(v)).load(std::memory_order_acquire);
+}
+void store(uint64_t& v, uint64_t x) {
+  std::atomic_ref<uint64_t>(v).store(x, std::memory_order_release);
+}
+void add(uint64_t& v, uint64_t x) {
+  std::atomic_ref<uint64_t>(v).fetch_add(x, std::memory_order_relaxed);
+}
+uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+Status check_capacity(uint64_t capacity) {
+  if (capacity < kMinCapacity || capacity > kMaxCapacity || (capacity & (capacity - 1)) != 0) {
+    return make_error("ring size " + std::to_string(capacity) +
+                          " must be a power of two between 64 KiB and 1 GiB",
+                      EINVAL);
+  }
+  return Ok{};
+}
+
+void init_header(RingHeader* h, uint64_t capacity) {
+  // A consumer that sees the old magic sees a consistent old ring; one that
+  // sees no magic waits.
+  std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(h->magic)).store(0);
+  h->version = kRingVersion;
+  h->header_size = kRingHeaderSize;
+  h->capacity = capacity;
+  h->abi_major = RTSEC_ABI_MAJOR;
+  h->abi_minor = RTSEC_ABI_MINOR;
+  h->producer_pid = static_cast<uint32_t>(getpid());
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  h->generation = (static_cast<uint64_t>(ts.tv_sec) << 20) ^ static_cast<uint64_t>(ts.tv_nsec) ^
+                  (static_cast<uint64_t>(getpid()) << 40);
+  store(h->state, kProducerRunning);
+  h->exit_status = 0;
+  store(h->head, 0);
+  store(h->tail, 0);
+  h->events = h->drops = h->faults = h->corrupt = h->stops = 0;
+  uint64_t magic;
+  std::memcpy(&magic, kRingMagic, sizeof magic);
+  std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(h->magic))
+      .store(magic, std::memory_order_release);
+}
+
+}  // namespace
+
+RingMapping::RingMapping(RingMapping&& o) noexcept
+    : base_(o.base_), size_(o.size_), capacity_(o.capacity_) {
+  o.base_ = nullptr;
+  o.size_ = 0;
+}
+
+RingMapping& RingMapping::operator=(RingMapping&& o) noexcept {
+  if (this != &o) {
+    reset();
+    base_ = o.base_;
+    size_ = o.size_;
+    capacity_ = o.capacity_;
+    o.base_ = nullptr;
+    o.size_ = 0;
+  }
+  return *this;
+}
+
+RingMapping::~RingMapping() { reset(); }
+
+void RingMapping::reset() {
+  if (base_) munmap(base_, size_);
+  base_ = nullptr;
+  size_ = 0;
+}
+
+Result<RingMapping> RingMapping::create_anonymous(uint64_t capacity) {
+  if (auto st = check_capacity(capacity); !st) return st.error();
+  RingMapping m;
+  m.size_ = kRingHeaderSize + capacity;
+  m.base_ = mmap(nullptr, m.size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (m.base_ == MAP_FAILED) {
+    m.base_ = nullptr;
+    return make_error("cannot map a ring of " + std::to_string(capacity) + " bytes: " +
+                          errno_text(errno),
+                      errno);
+  }
+  m.capacity_ = capacity;
+  init_header(m.header(), capacity);
+  return m;
+}
+
+Result<RingMapping> RingMapping::create_file(const std::string& path, uint64_t capacity) {
+  if (auto st = check_capacity(capacity); !st) return st.error();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int err = errno;
+    return make_error("cannot create the ring " + path + ": " + errno_text(err) +
+                          (err == ELOOP ? " (it is a symbolic link: refusing it)" : ""),
+                      err);
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+    ::close(fd);
+    return make_error("refusing the ring " + path +
+                          ": it is not a regular file of this user (remove it, or choose "
+                          "another path with --ring)",
+                      EPERM);
+  }
+  const size_t size = kRingHeaderSize + capacity;
+  if (ftruncate(fd, 0) != 0 || ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    int err = errno;
+    ::close(fd);
+    return make_error("cannot size the ring " + path + ": " + errno_text(err), err);
+  }
+  void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  int err = errno;
+  ::close(fd);
+  if (base == MAP_FAILED) return make_error("cannot map the ring " + path + ": " + errno_text(err), err);
+  RingMapping m;
+  m.base_ = base;
+  m.size_ = size;
+  m.capacity_ = capacity;
+  init_header(m.header(), capacity);
+  return m;
+}
+
+Result<RingMapping> RingMapping::open_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string why = errno_text(err);
+    if (err == ENOENT) why += " (is rtsec-ptrace running and writing there? see docs/PTRACE.md)";
+    if (err == EACCES) why += " (run as the tracer's user, or as root)";
+    return make_error("cannot open the ptrace ring " + path + ": " + why, err);
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<uint64_t>(st.st_size) < kRingHeaderSize + kMinCapacity) {
+    ::close(fd);
+    // Being created: its size is set right after creation.
+    return make_error("the ptrace ring " + path + " is not ready (or not a ring)", EAGAIN);
+  }
+  void* base = mmap(nullptr, kRingHeaderSize, PROT_READ, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) {
+    int err = errno;
+    ::close(fd);
+    return make_error("cannot map the ptrace ring " + path + ": " + errno_text(err), err);
+  }
+  const auto* h = static_cast<const RingHeader*>(base);
+  uint64_t magic = std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(const_cast<char*>(h->magic)))
+                       .load(std::memory_order_acquire);
+  const bool ready = std::memcmp(&magic, kRingMagic, sizeof magic) == 0;
+  const uint32_t version = h->version, header_size = h->header_size;
+  const uint64_t capacity = h->capacity;
+  const uint16_t abi_major = h->abi_major, abi_minor = h->abi_minor;
+  munmap(base, kRingHeaderSize);
+  std::string problem;
+  if (!ready) {
+    ::close(fd);
+    return make_error("the ptrace ring " + path + " is not initialised yet", EAGAIN);
+  }
+  if (version != kRingVersion || header_size != kRingHeaderSize) {
+    problem = "has ring format " + std::to_string(version) + ", this rtsec reads " +
+              std::to_string(kRingVersion) + ": use an rtsec-ptrace of the same release";
+  } else if (abi_major != RTSEC_ABI_MAJOR) {
+    problem = "carries event ABI " + std::to_string(abi_major) + "." + std::to_string(abi_minor) +
+              ", this rtsec reads " + std::to_string(RTSEC_ABI_MAJOR) +
+              ".x: use an rtsec-ptrace of the same release";
+  } else if (!check_capacity(capacity).ok() ||
+             static_cast<uint64_t>(st.st_size) != kRingHeaderSize + capacity) {
+    problem = "is corrupt: its header says " + std::to_string(capacity) +
+              " data bytes, the file has " + std::to_string(st.st_size);
+  }
+  if (!problem.empty()) {
+    ::close(fd);
+    return make_error("the ptrace ring " + path + " " + problem, EPROTO);
+  }
+  const size_t size = kRingHeaderSize + capacity;
+  base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  int err = errno;
+  ::close(fd);
+  if (base == MAP_FAILED) return make_error("cannot map the ptrace ring " + path + ": " + errno_text(err), err);
+  RingMapping m;
+  m.base_ = base;
+  m.size_ = size;
+  m.capacity_ = capacity;
+  return m;
+}
+
+// ---- producer ----------------------------------------------------------------
+
+RingProducer::RingProducer(RingMapping* ring, int wait_ms) : ring_(ring), wait_ms_(wait_ms) {}
+
+uint64_t RingProducer::free_bytes() const {
+  RingHeader* h = ring_->header();
+  return ring_->capacity() - (h->head - load(h->tail));
+}
+
+bool RingProducer::write(std::span<const std::byte> event, bool had_fault) {
+  RingHeader* h = ring_->header();
+  const uint64_t cap = ring_->capacity();
+  const uint64_t need = kRecordHeader + align8(event.size());
+  uint64_t head = h->head;  // only this producer writes it
+  uint64_t pos = head & (cap - 1);
+  const uint64_t pad = cap - pos < need ? cap - pos : 0;
+
+  uint64_t tail = load(h->tail);
+  // A consumer that moved tail past head (a corrupt or hostile one) is ignored.
+  auto room = [&] { return tail <= head ? cap - (head - tail) : 0; };
+  if (overflow_ && room() >= cap / 2) overflow_ = false;
+  if (!overflow_ && room() < need + pad && wait_ms_ > 0) {
+    timespec start{}, now{};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (room() < need + pad) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      tail = load(h->tail);
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      const int64_t ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+      if (ms >= wait_ms_) {
+        overflow_ = true;
+        break;
+      }
+    }
+  }
+  if (overflow_ || room() < need + pad) {
+    add(h->drops, 1);
+    return false;
+  }
+  std::byte* data = ring_->data();
+  if (pad) {
+    const uint32_t marker[2] = {kPadRecord, 0};
+    std::memcpy(data + pos, marker, sizeof marker);
+    head += pad;
+    pos = 0;
+  }
+  const uint32_t rec[2] = {static_cast<uint32_t>(event.size()), 0};
+  std::memcpy(data + pos, rec, sizeof rec);
+  std::memcpy(data + pos + kRecordHeader, event.data(), event.size());
+  store(h->head, head + need);
+  add(h->events, 1);
+  if (had_fault) add(h->faults, 1);
+  return true;
+}
+
+void RingProducer::flush_counters() {
+  if (stops_pending_) {
+    add(ring_->header()->stops, stops_pending_);
+    stops_pending_ = 0;
+  }
+}
+
+void RingProducer::finish(int wait_status) {
+  flush_counters();
+  RingHeader* h = ring_->header();
+  h->exit_status = static_cast<uint32_t>(wait_status);
+  store(h->state, kProducerDone);
+}
+
+// ---- consumer ----------------------------------------------------------------
+
+void RingConsumer::resync(uint64_t head, const char* why) {
+  ++corrupt_;
+  add(ring_->header()->corrupt, 1);
+  last_problem_ = why;
+  store(ring_->header()->tail, head);
+}
+
+Result<size_t> RingConsumer::read(std::vector<std::span<const std::byte>>& out, size_t max) {
+  out.clear();
+  buf_.clear();
+  RingHeader* h = ring_->header();
+  const uint64_t cap = ring_->capacity();
+  const uint64_t head = load(h->head);
+  uint64_t tail = load(h->tail);
+  if (head - tail > cap || tail > head) {
+    resync(head, "the ring's positions are inconsistent (head/tail)");
+    return size_t{0};
+  }
+  // Offsets of the records in buf_, turned into spans once buf_ stops growing.
+  std::vector<std::pair<size_t, size_t>> spans;
+  while (tail < head && spans.size() < max) {
+    const uint64_t pos = tail & (cap - 1);
+    uint32_t rec[2];
+    std::memcpy(rec, ring_->data() + pos, sizeof rec);
+    if (rec[0] == kPadRecord) {
+      tail += cap - pos;
+      continue;
+    }
+    const uint64_t len = rec[0];
+    const uint64_t need = kRecordHeader + align8(len);
+    if (len < RTSEC_EVENT_HDR_LEN || len > RTSEC_MAX_EVENT_LEN || pos + need > cap ||
+        tail + need > head) {
+      resync(head, "a record has an impossible length");
+      tail = head;
+      break;
+    }
+    const size_t at = buf_.size();
+    buf_.resize(at + len);
+    std::memcpy(buf_.data() + at, ring_->data() + pos + kRecordHeader, len);
+    spans.emplace_back(at, len);
+    tail += need;
+  }
+  store(h->tail, tail);
+  for (const auto& [at, len] : spans) out.emplace_back(buf_.data() + at, len);
+  return out.size();
+}
+
+RingCounters RingConsumer::counters() const {
+  const RingHeader* h = ring_->header();
+  return {load(h->events), load(h->drops), load(h->faults), load(h->corrupt), load(h->stops)};
+}
+
+std::optional<int> RingConsumer::exit_status() const {
+  const RingHeader* h = ring_->header();
+  if (load(h->state) != kProducerDone) return std::nullopt;
+  return static_cast<int>(static_cast<uint32_t>(h->exit_status));
+}
+
+uint64_t RingConsumer::generation() const { return ring_->header()->generation; }
+
+}  // namespace rtsec::ptrace
