@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Who did it: the process context of an event (parent, name, executable,
 // container), kept from the event stream and filled from /proc for processes
-// that started before capture. The detection engine grows this into the full
-// process and fd state.
+// that started before capture.
 #pragma once
 
 #include <sys/types.h>
@@ -10,11 +9,15 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <memory>
 
 #include "rtsec/decoder.hpp"
 
 namespace rtsec {
+
+namespace state {
+class State;
+}
 
 struct ProcessInfo {
   pid_t pid = 0;
@@ -28,24 +31,24 @@ struct ProcessInfo {
 // podman, systemd scopes), or "host" when there is none.
 std::string container_id_from_cgroup(std::string_view cgroup_path);
 
+// The process context of `rtsec trace`: a thin view of state::State (which the
+// detection engine uses in full), without fds, capabilities or environments.
 class ProcessTable {
  public:
   // Reads /proc/<pid>; `root` is the proc mount (a test may point elsewhere).
-  explicit ProcessTable(std::string proc_root = "/proc") : proc_root_(std::move(proc_root)) {}
+  explicit ProcessTable(std::string proc_root = "/proc");
+  ~ProcessTable();
 
   // Context of the process `pid` (a thread-group id), looked up in /proc on
   // first sight. A process already gone yields an entry with pid only.
-  const ProcessInfo& get(pid_t pid);
+  ProcessInfo get(pid_t pid);
   // Applies what an event says about processes: exec, the fork family, exit.
   // Call after reporting the event (an exit removes the process).
   void update(const DecodedEvent& ev);
-  size_t size() const { return procs_.size(); }
+  size_t size() const;
 
  private:
-  ProcessInfo read_proc(pid_t pid) const;
-
-  std::string proc_root_;
-  std::unordered_map<pid_t, ProcessInfo> procs_;
+  std::unique_ptr<state::State> state_;
 };
 
 }  // namespace rtsec

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: Apache-2.0
+// Process life cycle: seeding, fork (either side first), exec, exit, purge.
+#include "rtsec/state/state.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "proc_reader.hpp"
+#include "rtsec/state/event_params.hpp"
+#include "rtsec/state/paths.hpp"
+
+namespace rtsec::state {
+namespace {
+
+// Two sides of one fork are never further apart than this; an entry for the child that is
+// older was left by a process whose exit we missed, and the pid was reused.
+constexpr uint64_t kForkWindowNs = 10'000'000'000;
+constexpr uint64_t kFullTablePurgeNs = 1'000'000'000;
+
+bool is_fork(uint16_t type) {
+  return type == RTSEC_EVT_CLONE || type == RTSEC_EVT_CLONE3 || type == RTSEC_EVT_FORK ||
+         type == RTSEC_EVT_VFORK;
+}
+
+void set_cwd(Process& p, std::string_view cwd) {
+  while (cwd.size() > 1 && cwd.back() == '/') cwd.remove_suffix(1);
+  p.cwd.assign(cwd);
+}
+
+}  // namespace
+
+State::State(Options options)
+    : options_(std::move(options)),
+      users_(options_.host_root, options_.proc_root),
+      reader_(std::make_unique<ProcReader>(options_.proc_root)) {}
+
+State::~State() = default;
+
+Process* State::process(pid_t pid) {
+  const auto it = procs_.find(pid);
+  return it == procs_.end() ? nullptr : &it->second;
+}
+
+const Process* State::process(pid_t pid) const {
+  const auto it = procs_.find(pid);
+  return it == procs_.end() ? nullptr : &it->second;
+}
+
+Process* State::insert(pid_t pid) {
+  if (auto* p = process(pid)) return p;
+  if (procs_.size() >= options_.max_processes) {
+    // Full: make room from missed exits, at most once a second of event time.
+    if (now_ns_ >= last_full_purge_ns_ + kFullTablePurgeNs || last_full_purge_ns_ == 0) {
+      last_full_purge_ns_ = now_ns_ + 1;
+      purge_dead();
+    }
+    if (procs_.size() >= options_.max_processes) {
+      ++counters_.table_full;
+      return nullptr;
+    }
+  }
+  Process& p = procs_[pid];
+  p.pid = pid;
+  return &p;
+}
+
+void State::erase(pid_t pid) { procs_.erase(pid); }
+
+Process* State::load_from_proc(pid_t pid) {
+  Process loaded;
+  const bool found = reader_->read_process(pid, loaded, options_.max_env_bytes);
+  Process* p = insert(pid);
+  if (!p) return nullptr;
+  if (!found) {
+    p->complete = false;  // gone already: a placeholder, so that we ask /proc only once
+    return p;
+  }
+  *p = std::move(loaded);
+  if (p->threads > 1) {
+    std::vector<pid_t> tids;
+    reader_->read_threads(pid, tids);
+    for (const pid_t tid : tids) threads_[tid] = pid;
+  }
+  return p;
+}
+
+Process* State::find_or_load(pid_t pid) {
+  if (auto* p = process(pid)) return p;
+  if (pid <= 0) return nullptr;
+  ++counters_.loaded_from_proc;
+  Process* p = load_from_proc(pid);
+  if (p && p->complete && options_.seed_fds)
+    reader_->read_fds(pid, *p, options_.max_fds_per_process);
+  return p;
+}
+
+void State::seed_from_proc() {
+  std::vector<pid_t> pids;
+  reader_->list_pids(pids);
+  for (const pid_t pid : pids) {
+    if (process(pid)) continue;
+    Process* p = load_from_proc(pid);
+    if (p && !p->complete) {
+      erase(pid);  // exited while we listed
+      continue;
+    }
+    if (p && options_.seed_fds) reader_->read_fds(pid, *p, options_.max_fds_per_process);
+  }
+  reader_->drop_caches();
+}
+
+Process* State::parent(const Process& p) {
+  if (Process* parent = process(p.ppid)) return parent;
+  // The parent left: the kernel gave the child a new one (init or a subreaper); ask /proc.
+  // A placeholder is not asked again.
+  if (!p.complete || p.ppid <= 0) return nullptr;
+  Process* self = process(p.pid);
+  if (!self) return nullptr;
+  const pid_t now = reader_->read_ppid(p.pid);
+  if (now <= 0 || now == p.ppid) {
+    self->ppid = 0;  // gone, or its parent is unknown for good: do not ask again
+    return nullptr;
+  }
+  self->ppid = now;
+  return find_or_load(now);
+}
+
+const FdInfo* State::fd(const Process& p, int64_t fd) const {
+  if (fd < 0 || fd > INT32_MAX) return nullptr;
+  const auto it = p.fds.find(static_cast<int32_t>(fd));
+  return it == p.fds.end() ? nullptr : &it->second;
+}
+
+const FdInfo* State::fd_or_load(const Process& p, int64_t fd) {
+  if (const FdInfo* f = this->fd(p, fd)) return f;
+  Process* self = process(p.pid);
+  if (!self || fd < 0 || fd > INT32_MAX || !p.complete ||
+      p.fds.size() >= options_.max_fds_per_process)
+    return nullptr;
+  FdInfo info;
+  if (!reader_->read_fd(p.pid, fd, info)) return nullptr;
+  return &(self->fds[static_cast<int32_t>(fd)] = std::move(info));
+}
+
+const UserInfo* State::user(const Process& p, uint32_t uid) {
+  return users_.user(p.container_id, p.pid, uid, now_ns_);
+}
+
+const GroupInfo* State::group(const Process& p, uint32_t gid) {
+  return users_.group(p.container_id, p.pid, gid, now_ns_);
+}
+
+void State::resolve_path(const Process& p, int64_t dirfd, std::string_view path,
+                         std::string& out) {
+  std::string_view dir = p.cwd;
+  if ((path.empty() || path[0] != '/') && dirfd != AT_FDCWD) {
+    const FdInfo* f = fd_or_load(p, dirfd);
+    if (f) dir = f->name;
+  }
+  state::resolve_path(dir, path, out);
+}
+
+void State::on_event(const DecodedEvent& ev) {
+  const auto& h = ev.header();
+  fd_name_changed_ = false;
+  if (h.ts_ns > now_ns_) now_ns_ = h.ts_ns;
+  if (last_purge_ns_ == 0) {
+    last_purge_ns_ = now_ns_;
+  } else if (now_ns_ >= last_purge_ns_ + options_.purge_interval_ns) {
+    last_purge_ns_ = now_ns_;
+    purge_dead();
+  }
+
+  const uint16_t type = h.type;
+  if (is_fork(type)) return on_fork(ev);
+  if (type == RTSEC_EVT_PROCEXIT) return;  // after_event: rules still see the process
+
+  Process* p = find_or_load(static_cast<pid_t>(h.pid));
+  if (!p) return;
+  if (h.tid != h.pid && threads_.emplace(static_cast<pid_t>(h.tid), p->pid).second)
+    ++p->threads;  // a thread we had not seen start
+  if (type == RTSEC_EVT_EXECVE || type == RTSEC_EVT_EXECVEAT) return on_exec(ev, *p);
+  on_fd_event(ev, *p);
+  on_identity_event(ev, *p);
+}
+
+void State::after_event(const DecodedEvent& ev) {
+  const uint16_t type = ev.header().type;
+  if (type == RTSEC_EVT_PROCEXIT) return on_procexit(ev);
+  if (type == RTSEC_EVT_CLOSE) {
+    if (Process* p = process(static_cast<pid_t>(ev.header().pid))) close_fd(ev, *p);
+  }
+}
+
+void State::on_fork(const DecodedEvent& ev) {
+  const auto& h = ev.header();
+  const auto res = return_value(ev);
+  if (!res || *res < 0) return;
+  const uint64_t flags = uint_param(ev, Param::kFlags).value_or(0);
+  const pid_t tid = static_cast<pid_t>(h.tid), pid = static_cast<pid_t>(h.pid);
+
+  // A new thread, from either side: count it once.
+  auto add_thread = [&](pid_t new_tid) {
+    Process* p = find_or_load(pid);
+    if (p && threads_.emplace(new_tid, pid).second) ++p->threads;
+  };
+  pid_t child, source, ppid;
+  bool child_side;
+  if (*res == 0) {
+    if (tid != pid) return add_thread(tid);
+    child = pid;
+    ppid = static_cast<pid_t>(int_param(ev, Param::kPpid).value_or(0));
+    source = ppid;  // the image the child copies (wrong only for CLONE_PARENT)
+    child_side = true;
+  } else {
+    if (flags & CLONE_THREAD) return add_thread(static_cast<pid_t>(*res));
+    child = static_cast<pid_t>(*res);
+    source = pid;
+    Process* caller = find_or_load(pid);
+    ppid = (flags & CLONE_PARENT) && caller ? caller->ppid : pid;
+    child_side = false;
+  }
+
+  const uint64_t ts = h.ts_ns;
+  if (Process* existing = process(child)) {
+    const bool same_fork = existing->ppid == ppid && existing->born_ts != 0 &&
+                           existing->born_ts + kForkWindowNs > ts &&
+                           ts + kForkWindowNs > existing->born_ts;
+    // Kept when it is this fork seen from the other side, or when the child's own later
+    // events (an exec) came first; anything else is a dead process's pid reused.
+    if (same_fork || existing->last_ts > ts) return;
+  }
+
+  const Process* src = source > 0 ? find_or_load(source) : nullptr;
+  Process copy = src ? *src : Process{};
+  Process* c = insert(child);
+  if (!c) return;
+  *c = std::move(copy);
+  c->pid = child;
+  c->ppid = ppid;
+  c->born_ts = c->last_ts = c->start_ts = ts;
+  c->threads = 1;
+  c->complete = src && src->complete;
+  if (child_side) {
+    if (auto comm = string_param(ev, Param::kComm)) c->comm.assign(*comm);
+    if (auto uid = uint_param(ev, Param::kUid)) c->uid = static_cast<uint32_t>(*uid);
+    if (auto gid = uint_param(ev, Param::kGid)) c->gid = static_cast<uint32_t>(*gid);
+  }
+  // The child's own pid namespace: new, the host's, or one we must ask /proc about.
+  if (flags & CLONE_NEWPID) {
+    c->vpid = 1;
+    c->sid = c->vpgid = 0;
+  } else if (src && !src->in_pid_namespace() && src->vpid >= 0) {
+    c->vpid = child;
+  } else {
+    c->vpid = reader_->read_vpid(child);
+  }
+}
+
+void State::on_exec(const DecodedEvent& ev, Process& p) {
+  const auto res = return_value(ev);
+  if (!res || *res != 0) return;
+  const uint16_t type = ev.header().type;
+
+  if (auto exepath = string_param(ev, Param::kExepath)) p.exepath.assign(*exepath);
+  if (auto comm = string_param(ev, Param::kComm)) {
+    p.comm.assign(*comm);
+  } else {
+    p.comm.assign(path_filename(p.exepath).substr(0, 15));
+  }
+  p.exe.clear();
+  p.args.clear();
+  p.nargs = 0;
+  if (const int i = param_index(type, Param::kArgs); i >= 0 && !ev.raw(i).empty()) {
+    std::string_view argv(reinterpret_cast<const char*>(ev.raw(i).data()), ev.raw(i).size());
+    if (argv.back() == '\0') argv.remove_suffix(1);
+    const size_t end = argv.find('\0');
+    p.exe.assign(argv.substr(0, end));
+    if (end != std::string_view::npos) {
+      argv.remove_prefix(end + 1);
+      p.args.assign(argv);
+      for (char& ch : p.args)
+        if (ch == '\0') ch = ' ';
+      p.nargs = static_cast<uint32_t>(std::count(argv.begin(), argv.end(), '\0') + 1);
+    }
+  } else {
+    p.exe = p.exepath;
+  }
+  p.cmdline = p.comm;
+  if (p.nargs) {
+    p.cmdline += ' ';
+    p.cmdline += p.args;
+  }
+  if (auto cwd = string_param(ev, Param::kCwd)) set_cwd(p, *cwd);
+  if (auto v = uint_param(ev, Param::kUid)) p.uid = static_cast<uint32_t>(*v);
+  if (auto v = uint_param(ev, Param::kEuid)) p.euid = static_cast<uint32_t>(*v);
+  if (auto v = uint_param(ev, Param::kGid)) p.gid = static_cast<uint32_t>(*v);
+  if (auto v = uint_param(ev, Param::kLoginuid)) p.loginuid = static_cast<uint32_t>(*v);
+  if (auto v = uint_param(ev, Param::kTty)) p.tty = tty_nr_from_kernel_dev(static_cast<uint32_t>(*v));
+  if (auto v = int_param(ev, Param::kPpid); v && *v > 0) p.ppid = static_cast<pid_t>(*v);
+  if (auto cg = string_param(ev, Param::kCgroup)) p.container_id = container_id_in_cgroup(*cg);
+  p.last_ts = ev.header().ts_ns;
+  p.complete = true;
+  p.exe_from_memfd = p.exepath.rfind("/memfd:", 0) == 0;
+  p.exe_known = false;
+  p.env_known = false;
+  p.env.clear();
+
+  // The kernel closes O_CLOEXEC fds and ends every other thread.
+  for (auto it = p.fds.begin(); it != p.fds.end();)
+    it = it->second.cloexec ? p.fds.erase(it) : std::next(it);
+  if (p.threads > 1) {
+    for (auto it = threads_.begin(); it != threads_.end();)
+      it = it->second == p.pid ? threads_.erase(it) : std::next(it);
+    p.threads = 1;
+  }
+  if (options_.proc_at_exec) reader_->read_after_exec(p.pid, p, options_.max_env_bytes);
+}
+
+void State::on_procexit(const DecodedEvent& ev) {
+  const pid_t tid = static_cast<pid_t>(ev.header().tid), pid = static_cast<pid_t>(ev.header().pid);
+  const bool tracked_thread = tid != pid && threads_.erase(tid) > 0;
+  Process* p = process(pid);
+  if (!p) return;
+  if (tid != pid && !tracked_thread) return;  // a thread we never counted
+  if (p->threads > 0) --p->threads;
+  if (p->threads == 0) erase(pid);  // its last thread: the process is gone
+}
+
+void State::purge_dead() {
+  size_t before = procs_.size();
+  for (auto it = procs_.begin(); it != procs_.end();)
+    it = reader_->alive(it->first) ? std::next(it) : procs_.erase(it);
+  counters_.purged += before - procs_.size();
+  for (auto it = threads_.begin(); it != threads_.end();)
+    it = procs_.count(it->second) && reader_->alive(it->first) ? std::next(it)
+                                                                : threads_.erase(it);
+}
+
+Stats State::stats() const {
+  Stats s = counters_;
+  s.processes = procs_.size();
+  s.threads = threads_.size();
+  for (const auto& [pid, p] : procs_) s.fds += p.fds.size();
+  return s;
+}
+
+}  // namespace rtsec::state
