@@ -105,20 +105,26 @@ OutputWorker::~OutputWorker() { stop(std::chrono::seconds(5)); }
 
 bool OutputWorker::push(std::shared_ptr<const Alert> alert) {
   auto& s = *state_;
+  bool stopping;
   {
     std::lock_guard lock(s.mu);
-    if (!s.stopping && s.queue.size() < s.capacity) {
+    stopping = s.stopping;
+    if (!stopping && s.queue.size() < s.capacity) {
       s.queue.push_back(std::move(alert));
       ++s.queued;
       s.work_cv.notify_one();
       return true;
     }
   }
-  ++s.dropped;
+  uint64_t dropped = ++s.dropped;
   uint64_t held = 0;
   if (s.drop_log.allow(held)) {
-    spdlog::warn("output {}: queue full ({} alerts), alert dropped; {} dropped so far", name_,
-                 s.capacity, s.dropped.load());
+    if (stopping) {
+      spdlog::warn("output {}: stopped, alert dropped; {} dropped so far", name_, dropped);
+    } else {
+      spdlog::warn("output {}: queue full ({} alerts), alert dropped; {} dropped so far", name_,
+                   s.capacity, dropped);
+    }
   }
   return false;
 }
