@@ -223,7 +223,10 @@ std::optional<EncodedEvent> encode_event(const rtsec_event_recipe& r, const Sysc
       }
       case RTSEC_SRC_RET_FILE_DEV:
       case RTSEC_SRC_RET_FILE_INO: {
-        if (!file_id) file_id = fd_file_id(tid, c.ret);
+        if (!file_id) {
+          FdDir own(tid);
+          file_id = fd_file_id(c.fd_dir ? *c.fd_dir : own, c.ret);
+        }
         const auto& id = *file_id;
         if (!id) b.add_empty();
         else if (p.source == RTSEC_SRC_RET_FILE_DEV) add_integer(b, p.type, id->dev, false);

@@ -53,6 +53,7 @@ class TaskFacts {
 
 // One syscall (or a non-syscall event) as the tracer saw it.
 struct SyscallContext {
+  FdDir* fd_dir = nullptr;  // the task's /proc/<tid>/fd, for RET_FILE_*
   pid_t tid = 0;
   pid_t pid = 0;  // thread-group id
   int64_t ret = 0;

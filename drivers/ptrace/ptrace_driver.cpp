@@ -143,6 +143,7 @@ class PtraceDriver {
       tracer_->release();
       finish(tracer_->run());
     });
+    launch_tried_ = true;  // from now on this driver never reads a shared ring
     Status st = result.get();
     if (!st) {
       thread_.join();
@@ -155,6 +156,7 @@ class PtraceDriver {
   }
 
   int start(char* err, size_t errlen) {
+    if (launch_tried_ && !launched_) return 0;  // the command could not start: nothing to read
     if (launched_) {
       std::lock_guard lock(mu_);
       started_ = true;
@@ -193,13 +195,15 @@ class PtraceDriver {
                  size_t errlen) {
     *n = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    const bool shared = !launch_tried_ && !opts_.attach;
     for (;;) {
-      if (!ring_.valid() && !launched_ && !opts_.attach) {
+      if (shared && !ring_.valid()) {
         std::string msg;
         open_shared_ring(msg);
+      } else if (shared) {
+        check_producer_restart();
       }
       if (ring_.valid()) {
-        check_producer_restart();
         auto got = consumer_.read(records_, max);
         if (!got) return fail(err, errlen, EPROTO, got.error().message);
         if (consumer_.last_problem() != last_problem_) {
@@ -239,6 +243,7 @@ class PtraceDriver {
 
   int command_status(int* status) {
     if (!launched_ || !ring_.valid()) return -EAGAIN;
+    if (!tracer_) return -EAGAIN;
     auto s = consumer_.exit_status();
     if (!s) return -EAGAIN;
     *status = *s;
@@ -282,9 +287,9 @@ class PtraceDriver {
 
   // A restarted rtsec-ptrace re-creates the ring: map the new one.
   void check_producer_restart() {
-    if (launched_ || opts_.attach) return;
     if (consumer_.generation() == generation_) return;
     std::string msg;
+    consumer_ = RingConsumer();
     ring_ = RingMapping();
     if (!open_shared_ring(msg)) log(RTSEC_LOG_WARN, msg);
   }
@@ -325,6 +330,7 @@ class PtraceDriver {
   std::unique_ptr<Tracer> tracer_;
   std::thread thread_;
   bool launched_ = false;
+  bool launch_tried_ = false;
   std::string ring_path_;
   uint64_t generation_ = 0;
   int errno_ = 0;

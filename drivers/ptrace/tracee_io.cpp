@@ -208,18 +208,48 @@ std::optional<uint32_t> read_loginuid(pid_t tid) {
   return v;
 }
 
-bool fd_is_open(pid_t tid, int64_t fd) {
-  if (fd < 0 || fd > INT32_MAX) return false;
-  struct stat st {};
-  std::string path = "/proc/" + std::to_string(tid) + "/fd/" + std::to_string(fd);
-  return fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+FdDir& FdDir::operator=(FdDir&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    tid_ = o.tid_;
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
 }
 
-std::optional<FileId> fd_file_id(pid_t tid, int64_t fd) {
-  if (fd < 0 || fd > INT32_MAX) return std::nullopt;
+FdDir::~FdDir() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int FdDir::get() {
+  if (fd_ < 0 && tid_ > 0)
+    fd_ = ::open(proc_path(tid_, "fd").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return fd_;
+}
+
+namespace {
+// The fd's entry name; false for a number no fd table can hold.
+bool fd_name(int64_t fd, char (&buf)[16]) {
+  if (fd < 0 || fd > INT32_MAX) return false;
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf - 1, fd);
+  *p = '\0';
+  return ec == std::errc();
+}
+}  // namespace
+
+bool fd_is_open(FdDir& dir, int64_t fd) {
+  char name[16];
   struct stat st {};
-  std::string path = "/proc/" + std::to_string(tid) + "/fd/" + std::to_string(fd);
-  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return fd_name(fd, name) && dir.get() >= 0 &&
+         fstatat(dir.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+std::optional<FileId> fd_file_id(FdDir& dir, int64_t fd) {
+  char name[16];
+  struct stat st {};
+  if (!fd_name(fd, name) || dir.get() < 0 || fstatat(dir.get(), name, &st, 0) != 0)
+    return std::nullopt;
   return FileId{abi_dev(st.st_dev), st.st_ino};
 }
 

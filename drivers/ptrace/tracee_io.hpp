@@ -48,12 +48,31 @@ std::optional<uint32_t> read_tty(pid_t tid);
 // /proc/<tid>/loginuid (4294967295 when unset).
 std::optional<uint32_t> read_loginuid(pid_t tid);
 
-// Whether fd is open in tid's fd table, and the (dev, ino) of its file.
-bool fd_is_open(pid_t tid, int64_t fd);
+// /proc/<tid>/fd opened once (O_PATH), so that looking at one fd is a
+// one-component lookup instead of a walk from /proc. Owns its descriptor.
+class FdDir {
+ public:
+  FdDir() = default;
+  explicit FdDir(pid_t tid) : tid_(tid) {}
+  FdDir(const FdDir&) = delete;
+  FdDir& operator=(const FdDir&) = delete;
+  FdDir(FdDir&& o) noexcept : tid_(o.tid_), fd_(o.fd_) { o.fd_ = -1; }
+  FdDir& operator=(FdDir&& o) noexcept;
+  ~FdDir();
+  // The directory's descriptor, opened on first use; -1 if /proc has no such task.
+  int get();
+
+ private:
+  pid_t tid_ = 0;
+  int fd_ = -1;
+};
+
+// Whether fd is open in the task's fd table, and the (dev, ino) of its file.
+bool fd_is_open(FdDir& dir, int64_t fd);
 struct FileId {
   uint32_t dev;  // ABI encoding
   uint64_t ino;
 };
-std::optional<FileId> fd_file_id(pid_t tid, int64_t fd);
+std::optional<FileId> fd_file_id(FdDir& dir, int64_t fd);
 
 }  // namespace rtsec::ptrace

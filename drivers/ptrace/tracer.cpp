@@ -146,6 +146,7 @@ struct Tracer::Thread {
   TaskStatus fork_status{};
   bool fork_status_known = false;
   std::shared_ptr<PinState> pin = std::make_shared<PinState>();
+  FdDir fd_dir;  // opened at the first fd lookup
 };
 
 // Keeps busy tracees on the tracer's CPU (TESTBED.md: a stop that crosses
@@ -358,6 +359,7 @@ Status Tracer::spawn(const std::vector<std::string>& argv) {
   t.tid = t.tgid = pid;
   t.started = true;
   t.comm = self_comm_;
+  t.fd_dir = FdDir(pid);
   release_fd_ = go[1];
   return Ok{};
 }
@@ -405,6 +407,7 @@ Status Tracer::attach(pid_t pid) {
       ::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
       Thread& t = threads_[tid];
       t.tid = tid;
+      t.fd_dir = FdDir(tid);
       t.tgid = pid;
       t.started = true;
       t.comm = read_comm(tid).value_or("");
@@ -574,6 +577,7 @@ void Tracer::on_entry(Thread& t, int nr, const uint64_t* args) {
   SyscallContext c;
   c.tid = t.tid;
   c.pid = t.tgid;
+  c.fd_dir = &t.fd_dir;
   std::memcpy(c.args, args, sizeof c.args);
   t.pending = Pending{};
 
@@ -626,7 +630,7 @@ void Tracer::on_entry(Thread& t, int nr, const uint64_t* args) {
     // close releases an open fd whatever it returns (only a failed flush on
     // a network file system reports an error), and fails with EBADF on one
     // that is not open: the result is known at entry.
-    c.ret = fd_is_open(t.tid, static_cast<int32_t>(args[0])) ? 0 : -EBADF;
+    c.ret = fd_is_open(t.fd_dir, static_cast<int32_t>(args[0])) ? 0 : -EBADF;
     TaskFacts facts(t.tid);
     emit(*r, c, facts);
     resume(t, 0, false);
@@ -660,6 +664,7 @@ void Tracer::on_syscall_stop(Thread& t) {
   SyscallContext c;
   c.tid = t.tid;
   c.pid = t.tgid;
+  c.fd_dir = &t.fd_dir;
   c.ret = info.exit.rval;
   std::memcpy(c.args, p.args, sizeof c.args);
   if (p.has_override) {
@@ -716,6 +721,7 @@ void Tracer::on_fork(Thread& t, int event) {
   }
   Thread& ch = threads_[child];
   ch.tid = child;
+  ch.fd_dir = FdDir(child);
   ch.tgid = (flags & CLONE_THREAD) ? t.tgid : child;
   ch.comm = facts.comm().value_or(t.comm);
   ch.fork_nr = nr;
@@ -801,6 +807,7 @@ void Tracer::on_exec(Thread& t_in) {
   }
   t = &threads_.at(tid);
   t->tgid = tid;
+  t->fd_dir = FdDir(tid);  // the task behind tid may be another one now
   int nr = t->pending.nr;
   uint64_t args[6] = {};
   if (is_exec_nr(nr)) {

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: Apache-2.0
+// The ptrace driver, on the real thing: real programs traced by the real
+// rtsec-ptrace and rtsec, the real shared ring. Needs no privileges; the
+// cases that need root to set up (dropping to an unprivileged user) skip
+// with a reason otherwise.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "event_ring.hpp"
+#include "process.hpp"
+#include "rtsec/decoder.hpp"
+#include "rtsec/event_builder.hpp"
+#include "rtsec/event_table.hpp"
+
+namespace rtsec::ptrace {
+namespace {
+
+namespace fs = std::filesystem;
+using conformance::RunOptions;
+using conformance::RunResult;
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kBin = RTSEC_BIN_DIR;
+const std::string kTracer = kBin + "/rtsec-ptrace";
+const std::string kRtsec = kBin + "/rtsec";
+const std::string kProg = RTSEC_PTRACE_TESTPROG;
+
+std::string tail(const std::string& s, size_t n = 3000) {
+  return s.size() <= n ? s : "..." + s.substr(s.size() - n);
+}
+
+// The shell's view of a wait status: the code, or 128 + the signal.
+int exit_code(const RunResult& r) {
+  if (WIFEXITED(r.status)) return WEXITSTATUS(r.status);
+  if (WIFSIGNALED(r.status)) return 128 + WTERMSIG(r.status);
+  return -1;
+}
+
+RunResult run(const std::vector<std::string>& argv, RunOptions opts = {}) {
+  if (opts.timeout == RunOptions{}.timeout) opts.timeout = 30s;
+  auto r = conformance::run_process(argv, opts);
+  if (!r.ok()) {
+    ADD_FAILURE() << "cannot run " << argv[0] << ": " << r.error().message;
+    return {};
+  }
+  EXPECT_FALSE(r->timed_out) << argv[0] << " did not finish in time; stderr:\n" << tail(r->err);
+  return *r;
+}
+
+// The decoded events of a ring file, all of them.
+struct RingEvents {
+  std::vector<std::vector<std::byte>> raw;
+  RingCounters counters;
+  std::optional<int> exit_status;
+  size_t malformed = 0;
+
+  std::vector<DecodedEvent> decoded() const {
+    std::vector<DecodedEvent> out;
+    for (const auto& r : raw)
+      if (auto ev = decode_event(r)) out.push_back(*ev);
+    return out;
+  }
+  size_t count(std::string_view type) const {
+    size_t n = 0;
+    for (const auto& ev : decoded()) n += ev.name() == type;
+    return n;
+  }
+};
+
+RingEvents read_ring(const std::string& path, size_t max = SIZE_MAX) {
+  RingEvents out;
+  auto ring = RingMapping::open_file(path);
+  if (!ring) {
+    ADD_FAILURE() << ring.error().message;
+    return out;
+  }
+  RingConsumer consumer(&*ring);
+  std::vector<std::span<const std::byte>> batch;
+  while (out.raw.size() < max) {
+    auto n = consumer.read(batch, std::min<size_t>(256, max - out.raw.size()));
+    if (!n || *n == 0) break;
+    for (auto s : batch) {
+      out.raw.emplace_back(s.begin(), s.end());
+      if (!decode_event(s)) ++out.malformed;
+    }
+  }
+  out.counters = consumer.counters();
+  out.exit_status = consumer.exit_status();
+  return out;
+}
+
+class PtraceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(kTracer)) << kTracer << " is not built";
+    std::string templ = (fs::temp_directory_path() / "rtsec-ptrace-test-XXXXXX").string();
+    ASSERT_NE(mkdtemp(templ.data()), nullptr);
+    dir_ = templ;
+    ring_ = (dir_ / "events.ring").string();
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::vector<std::string> traced(std::vector<std::string> cmd, std::vector<std::string> opts = {}) {
+    std::vector<std::string> argv{kTracer, "--ring", ring_};
+    argv.insert(argv.end(), opts.begin(), opts.end());
+    argv.push_back("--");
+    argv.insert(argv.end(), cmd.begin(), cmd.end());
+    return argv;
+  }
+  fs::path dir_;
+  std::string ring_;
+};
+
+// ---- traced programs behave as untraced ----------------------------------------------
+
+struct Scenario {
+  const char* name;
+  std::vector<std::string> argv;  // "{prog}" is the test program
+};
+
+class BehavesAsUntraced : public PtraceTest, public ::testing::WithParamInterface<Scenario> {};
+
+TEST_P(BehavesAsUntraced, SameOutputAndExitStatus) {
+  std::vector<std::string> argv;
+  for (const auto& a : GetParam().argv) argv.push_back(a == "{prog}" ? kProg : a);
+  const RunResult plain = run(argv);
+  const RunResult traced_run = run(traced(argv, {"--stats"}));
+  EXPECT_EQ(traced_run.out, plain.out) << "stderr traced:\n" << tail(traced_run.err);
+  EXPECT_EQ(exit_code(traced_run), exit_code(plain))
+      << "untraced: " << plain.describe() << ", traced: " << traced_run.describe() << "\n"
+      << tail(traced_run.err);
+  // The tracer saw the program: at least its exec and its exit.
+  RingEvents ev = read_ring(ring_);
+  EXPECT_GE(ev.count("execve"), 1u);
+  EXPECT_GE(ev.count("procexit"), 1u);
+  EXPECT_EQ(ev.malformed, 0u);
+  EXPECT_EQ(ev.counters.drops, 0u);
+  ASSERT_TRUE(ev.exit_status.has_value()) << "the ring does not say the command finished";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Programs, BehavesAsUntraced,
+    ::testing::Values(
+        Scenario{"ShellPipeline",
+                 {"/bin/sh", "-c", "seq 1 3000 | sort -rn | head -n 5 | tr '\\n' ' '; echo"}},
+        Scenario{"MultiThreaded", {"{prog}", "threads", "8"}},
+        Scenario{"HundredChildren", {"{prog}", "children", "100"}},
+        Scenario{"StopsAndContinues", {"{prog}", "stopcont"}},
+        Scenario{"KilledBySignal", {"{prog}", "killself", "15"}},
+        Scenario{"KilledBySigkill", {"/bin/sh", "-c", "echo before; kill -9 $$; echo after"}},
+        Scenario{"HandlesSignals", {"{prog}", "signals"}},
+        Scenario{"ExecsAnother", {"{prog}", "exec", "/bin/sh", "-c", "echo exec ok; exit 7"}},
+        Scenario{"GarbagePointers", {"{prog}", "badptr"}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(PtraceTest, StdinPassesThrough) {
+  // The traced cat reads the pipe given to rtsec-ptrace.
+  const RunResult r = run({"/bin/sh", "-c", "printf 'line 1\\nline 2\\n' | " + kTracer + " --ring " +
+                                                ring_ + " -- cat"});
+  EXPECT_EQ(r.out, "line 1\nline 2\n");
+  EXPECT_EQ(exit_code(r), 0) << r.err;
+}
+
+TEST_F(PtraceTest, EventsCarryWhatTheProgramDid) {
+  const std::string file = (dir_ / "hello.txt").string();
+  const RunResult r = run(traced({"/bin/sh", "-c", "echo hi > " + file + "; rm " + file}));
+  ASSERT_EQ(exit_code(r), 0) << r.err;
+  RingEvents ev = read_ring(ring_);
+  bool opened = false, unlinked = false;
+  for (const auto& e : ev.decoded()) {
+    if (e.name() == "openat" && e.string_param("name") == file) {
+      opened = true;
+      EXPECT_GE(e.int_param("fd").value_or(-1), 0);
+      EXPECT_TRUE(e.uint_param("ino").has_value());
+    }
+    if (e.name() == "unlinkat" && e.string_param("name") == file) {
+      unlinked = true;
+      EXPECT_EQ(e.int_param("res"), 0);
+    }
+  }
+  EXPECT_TRUE(opened) << "no openat of " << file;
+  EXPECT_TRUE(unlinked) << "no unlinkat of " << file;
+}
+
+TEST_F(PtraceTest, GarbagePointersLeaveParametersEmpty) {
+  const RunResult r = run(traced({kProg, "badptr"}));
+  ASSERT_EQ(exit_code(r), 0) << r.err;
+  RingEvents ev = read_ring(ring_);
+  EXPECT_EQ(ev.malformed, 0u);
+  EXPECT_GT(ev.counters.faults, 0u) << "unreadable parameters must be counted";
+  size_t bad_opens = 0;
+  for (const auto& e : ev.decoded()) {
+    if (e.name() != "openat" || e.int_param("fd").value_or(0) >= 0) continue;
+    ++bad_opens;
+  }
+  EXPECT_GE(bad_opens, 4u);
+}
+
+// ---- enforcement hooks -------------------------------------------------------------------
+
+TEST_F(PtraceTest, DenySkipsTheSyscallWithEperm) {
+  const std::string file = (dir_ / "keep").string();
+  const RunResult r = run(traced({"/bin/sh", "-c", "touch " + file + "; rm -f " + file +
+                                                        "; test -e " + file + " && echo kept"},
+                                 {"--deny", "unlinkat"}));
+  EXPECT_EQ(r.out, "kept\n");
+  EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r.err;
+  bool denied = false;
+  for (const auto& e : read_ring(ring_).decoded())
+    if (e.name() == "unlinkat" && e.int_param("res") == -EPERM) denied = true;
+  EXPECT_TRUE(denied) << "no unlinkat event with res -EPERM";
+}
+
+TEST_F(PtraceTest, KillHookKillsTheProcess) {
+  // The shell execs mkdir: the killed process is the traced command itself.
+  const RunResult r = run(traced({"/bin/sh", "-c", "echo before; exec mkdir " + (dir_ / "d").string()},
+                                 {"--kill-on", "mkdirat", "--kill-on", "mkdir"}));
+  EXPECT_EQ(r.out, "before\n");
+  EXPECT_EQ(exit_code(r), 128 + SIGKILL);
+  EXPECT_FALSE(fs::exists(dir_ / "d"));
+}
+
+// ---- no privileges -------------------------------------------------------------------------
+
+TEST_F(PtraceTest, WorksWithNoCapabilitiesAtAll) {
+  std::vector<std::string> argv = traced({kProg, "children", "10"}, {"--stats"});
+  std::string how = "as this unprivileged user";
+  if (geteuid() == 0) {
+    if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) is not installed";
+    // nobody must reach the binaries and write the ring.
+    for (fs::path p = fs::path(kTracer).parent_path(); p != p.root_path(); p = p.parent_path()) {
+      struct stat st {};
+      if (stat(p.c_str(), &st) != 0 || !(st.st_mode & S_IXOTH))
+        GTEST_SKIP() << p << " is not searchable by others, so user nobody cannot run " << kTracer;
+    }
+    fs::permissions(dir_, fs::perms::all);
+    argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                               "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"});
+    how = "as nobody with every capability dropped (setpriv)";
+  }
+  SCOPED_TRACE(how);
+  const RunResult r = run(argv);
+  EXPECT_EQ(r.out, "children 10 sum 24\n") << r.err;
+  EXPECT_EQ(exit_code(r), 0) << r.err;
+  RingEvents ev = read_ring(ring_);
+  EXPECT_GE(ev.count("fork") + ev.count("clone"), 20u);  // parent's and child's events
+  EXPECT_EQ(ev.count("procexit"), 11u);
+}
+
+// ---- bad input -------------------------------------------------------------------------------
+
+TEST_F(PtraceTest, CommandThatDoesNotExist) {
+  RunResult r = run(traced({"/no/such/program"}));
+  EXPECT_EQ(exit_code(r), 127);
+  EXPECT_NE(r.err.find("cannot run /no/such/program"), std::string::npos) << r.err;
+  r = run(traced({"no-such-program-in-path"}));
+  EXPECT_EQ(exit_code(r), 127);
+  EXPECT_NE(r.err.find("command not found"), std::string::npos) << r.err;
+  r = run({kRtsec, "trace", "--driver", "ptrace", "--", "/no/such/program"});
+  EXPECT_EQ(exit_code(r), 127) << r.err;
+  EXPECT_NE(r.err.find("/no/such/program"), std::string::npos) << r.err;
+}
+
+TEST_F(PtraceTest, UsageErrors) {
+  EXPECT_EQ(exit_code(run({kTracer})), 2);
+  EXPECT_EQ(exit_code(run({kTracer, "-p", "1", "--", "true"})), 2);
+  EXPECT_EQ(exit_code(run({kTracer, "--events", "no_such_event", "--", "true"})), 2);
+  EXPECT_EQ(exit_code(run({kTracer, "--ring-bytes", "12345", "--ring", ring_, "--", "true"})), 1);
+}
+
+TEST_F(PtraceTest, PidThatIsGone) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  waitpid(pid, nullptr, 0);  // reaped: the pid names nothing now
+  const RunResult r = run({kTracer, "--ring", ring_, "-p", std::to_string(pid)});
+  EXPECT_EQ(exit_code(r), 1);
+  EXPECT_NE(r.err.find("no such process"), std::string::npos) << r.err;
+}
+
+TEST_F(PtraceTest, PidNotTraceableSaysWhy) {
+  std::vector<std::string> argv{kTracer, "--ring", ring_, "-p", "1"};
+  if (geteuid() == 0) {
+    if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) is not installed";
+    fs::permissions(dir_, fs::perms::all);
+    argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                               "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"});
+  }
+  const RunResult r = run(argv);
+  EXPECT_EQ(exit_code(r), 1);
+  EXPECT_NE(r.err.find("CAP_SYS_PTRACE"), std::string::npos) << r.err;
+}
+
+// ---- attach ------------------------------------------------------------------------------------
+
+TEST_F(PtraceTest, AttachSeesEventsAndDetachesCleanly) {
+  pid_t target = fork();
+  if (target == 0) {
+    execl(kProg.c_str(), kProg.c_str(), "openloop", nullptr);
+    _exit(127);
+  }
+  std::this_thread::sleep_for(100ms);
+  pid_t tracer = fork();
+  if (tracer == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    execl(kTracer.c_str(), kTracer.c_str(), "--ring", ring_.c_str(), "-p",
+          std::to_string(target).c_str(), nullptr);
+    _exit(127);
+  }
+  std::this_thread::sleep_for(500ms);
+  kill(tracer, SIGINT);  // detach
+  int st = 0;
+  ASSERT_EQ(waitpid(tracer, &st, 0), tracer);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "rtsec-ptrace -p: status " << st;
+  // Still alive and running untraced: not stopped, not killed.
+  std::this_thread::sleep_for(100ms);
+  std::ifstream stat_file("/proc/" + std::to_string(target) + "/stat");
+  std::string stat_line;
+  std::getline(stat_file, stat_line);
+  const char state = stat_line.empty() ? '?' : stat_line[stat_line.rfind(')') + 2];
+  EXPECT_TRUE(state == 'S' || state == 'R') << "target state " << state;
+  std::string status_text;
+  {
+    std::ifstream status("/proc/" + std::to_string(target) + "/status");
+    for (std::string line; std::getline(status, line);)
+      if (line.starts_with("TracerPid:")) status_text = line;
+  }
+  EXPECT_EQ(status_text, "TracerPid:\t0");
+  kill(target, SIGKILL);
+  waitpid(target, &st, 0);
+  EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+  EXPECT_GE(read_ring(ring_).count("openat"), 5u);
+}
+
+// ---- rtsec with the plugin ------------------------------------------------------------------------
+
+TEST_F(PtraceTest, RtsecTraceExitStatusIsTheCommands) {
+  const fs::path plugin = fs::path(RTSEC_PLUGIN_DIR) / "librtsec-driver-ptrace.so";
+  if (!fs::exists(plugin)) GTEST_SKIP() << plugin << " is not built";
+  RunResult r = run({kRtsec, "trace", "--driver", "ptrace", "--", "/bin/sh", "-c", "exit 3"});
+  EXPECT_EQ(exit_code(r), 3) << r.err;
+  r = run({kRtsec, "trace", "--driver", "ptrace", "--", kProg, "killself", "15"});
+  EXPECT_EQ(exit_code(r), 128 + 15) << r.err;
+}
+
+// The sidecar layout: rtsec-ptrace writes the ring, rtsec reads it in
+// another process, and a restarted rtsec goes on where the last one stopped.
+TEST_F(PtraceTest, SidecarReaderRestartsWithoutLosingEvents) {
+  const fs::path plugin = fs::path(RTSEC_PLUGIN_DIR) / "librtsec-driver-ptrace.so";
+  if (!fs::exists(plugin)) GTEST_SKIP() << plugin << " is not built";
+  const std::string config = (dir_ / "rtsec.yaml").string();
+  std::ofstream(config) << "driver:\n  kind: ptrace\n  ptrace:\n    ring: " << ring_ << "\n";
+
+  // Writes events with no reader, then a reader takes them, is stopped, and
+  // a second reader takes only what came after.
+  auto make = [&](const std::string& name) {
+    return run(traced({"/bin/sh", "-c", "cat /dev/null " + (dir_ / name).string() + " 2>/dev/null; true"}));
+  };
+  ASSERT_EQ(exit_code(make("first-marker")), 0);
+  auto reader = [&](std::chrono::milliseconds for_how_long) {
+    int out[2];
+    EXPECT_EQ(pipe(out), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+      dup2(out[1], 1);
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 2);
+      close(out[0]);
+      execl(kRtsec.c_str(), kRtsec.c_str(), "trace", "--json", "--config", config.c_str(), nullptr);
+      _exit(127);
+    }
+    close(out[1]);
+    std::this_thread::sleep_for(for_how_long);
+    kill(pid, SIGINT);
+    std::string text;
+    char buf[65536];
+    for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+    close(out[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "rtsec trace status " << st;
+    return text;
+  };
+  // The ring is a new one per rtsec-ptrace run, so the second command
+  // runs while the second reader is up.
+  const std::string first = reader(700ms);
+  EXPECT_NE(first.find("first-marker"), std::string::npos) << tail(first);
+  const std::string again = reader(300ms);
+  EXPECT_EQ(again.find("first-marker"), std::string::npos) << "events read twice";
+}
+
+// ---- the ring itself ---------------------------------------------------------------------------------
+
+std::vector<std::byte> sample_event(uint32_t tid, const std::string& path) {
+  EventBuilder b(RTSEC_EVT_UNLINK, 1, tid, tid);
+  return *b.add_int(0).add_string(path).build();
+}
+
+TEST_F(PtraceTest, FullRingDropsAndCountsWithoutBlocking) {
+  auto ring = RingMapping::create_file(ring_, 64 * 1024);
+  ASSERT_TRUE(ring.ok()) << ring.error().message;
+  RingProducer producer(&*ring, 50);
+  const auto ev = sample_event(1, std::string(200, 'x'));
+  const auto start = std::chrono::steady_clock::now();
+  size_t written = 0, dropped = 0;
+  for (int i = 0; i < 2000; ++i) (producer.write(ev, false) ? written : dropped)++;
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GT(dropped, 0u);
+  EXPECT_GT(written, 100u);
+  // One wait of 50 ms for a reader, then drops without waiting.
+  EXPECT_LT(took, 1s);
+  RingEvents got = read_ring(ring_);
+  EXPECT_EQ(got.raw.size(), written);
+  EXPECT_EQ(got.counters.drops, dropped);
+  // Room again: the producer writes once the ring is half empty.
+  EXPECT_TRUE(producer.write(ev, false));
+}
+
+TEST_F(PtraceTest, CorruptRingIsSkippedNotTrusted) {
+  auto ring = RingMapping::create_file(ring_, 64 * 1024);
+  ASSERT_TRUE(ring.ok());
+  RingProducer producer(&*ring, 0);
+  for (int i = 0; i < 10; ++i) producer.write(sample_event(static_cast<uint32_t>(i + 1), "/a"), false);
+  // A record length that points past the data.
+  uint32_t bogus = 0x7fff0000;
+  std::memcpy(ring->data(), &bogus, sizeof bogus);
+  RingEvents got = read_ring(ring_);
+  EXPECT_EQ(got.raw.size(), 0u);
+  EXPECT_EQ(got.counters.corrupt, 1u);
+  // Events written after it are read.
+  producer.write(sample_event(99, "/b"), false);
+  got = read_ring(ring_);
+  ASSERT_EQ(got.raw.size(), 1u);
+  EXPECT_EQ(got.decoded().at(0).header().tid, 99u);
+  // Positions that make no sense.
+  ring->header()->tail = ring->header()->head + 12345;
+  got = read_ring(ring_);
+  EXPECT_EQ(got.raw.size(), 0u);
+  EXPECT_EQ(got.counters.corrupt, 2u);
+  // A header of another format or garbage is refused with a reason.
+  std::memcpy(ring->header()->magic, "garbage!", 8);
+  auto refused = RingMapping::open_file(ring_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("not initialised"), std::string::npos) << refused.error().message;
+  std::memcpy(ring->header()->magic, kRingMagic, 8);
+  ring->header()->capacity = 12345;
+  refused = RingMapping::open_file(ring_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("corrupt"), std::string::npos) << refused.error().message;
+}
+
+TEST_F(PtraceTest, RingRefusesSymlinksAndForeignFiles) {
+  fs::create_symlink("/etc/passwd", ring_);
+  auto r = RingMapping::create_file(ring_, 64 * 1024);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("symbolic link"), std::string::npos) << r.error().message;
+  auto missing = RingMapping::open_file((dir_ / "none.ring").string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("rtsec-ptrace"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rtsec::ptrace

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+// rtsec-ptrace-testprog SCENARIO [ARGS]: small programs whose behaviour must
+// be the same traced and untraced (tests/ptrace/ptrace_test.cpp). Each prints
+// a deterministic result and exits with a deterministic status.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+// N threads, each opening and reading /proc/self/stat and computing a sum.
+int threads(int n) {
+  std::vector<std::thread> ts;
+  std::atomic<long> total{0};
+  for (int i = 0; i < n; ++i) {
+    ts.emplace_back([i, &total] {
+      long sum = 0;
+      for (int k = 0; k < 200; ++k) {
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd >= 0) close(fd);
+        sum += (i + 1) * k;
+      }
+      total += sum;
+    });
+  }
+  for (auto& t : ts) t.join();
+  std::printf("threads %d total %ld\n", n, total.load());
+  return 0;
+}
+
+// N children, child i exits with i % 7; the parent sums what wait says.
+int children(int n) {
+  std::vector<pid_t> pids;
+  for (int i = 0; i < n; ++i) {
+    pid_t p = fork();
+    if (p < 0) return 2;
+    if (p == 0) _exit(i % 7);
+    pids.push_back(p);
+  }
+  long sum = 0;
+  for (pid_t p : pids) {
+    int st = 0;
+    if (waitpid(p, &st, 0) != p || !WIFEXITED(st)) return 3;
+    sum += WEXITSTATUS(st);
+  }
+  std::printf("children %d sum %ld\n", n, sum);
+  return 0;
+}
+
+// Job control: a child stops itself; the parent sees it stopped (WUNTRACED),
+// continues it, sees it continued (WCONTINUED), and it exits 5. Then the
+// program stops itself and a helper continues it.
+int stopcont() {
+  pid_t c = fork();
+  if (c == 0) {
+    raise(SIGSTOP);
+    _exit(5);
+  }
+  int st = 0;
+  if (waitpid(c, &st, WUNTRACED) != c || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGSTOP) {
+    std::printf("child not seen stopped (status %#x)\n", st);
+    return 1;
+  }
+  std::printf("child stopped by %d\n", WSTOPSIG(st));
+  kill(c, SIGCONT);
+  if (waitpid(c, &st, WCONTINUED) != c || !WIFCONTINUED(st)) {
+    std::printf("child not seen continued (status %#x)\n", st);
+    return 1;
+  }
+  std::printf("child continued\n");
+  if (waitpid(c, &st, 0) != c || !WIFEXITED(st)) return 1;
+  std::printf("child exited %d\n", WEXITSTATUS(st));
+  std::fflush(stdout);
+
+  const pid_t self = getpid();
+  pid_t helper = fork();
+  if (helper == 0) {
+    usleep(100000);
+    kill(self, SIGCONT);
+    _exit(0);
+  }
+  raise(SIGSTOP);
+  std::printf("self continued\n");
+  waitpid(helper, &st, 0);
+  return 0;
+}
+
+// Prints, then dies of sig.
+int killself(int sig) {
+  std::printf("about to die of %d\n", sig);
+  std::fflush(stdout);
+  signal(sig, SIG_DFL);
+  raise(sig);
+  return 1;
+}
+
+// A signal handler runs and interrupted syscalls behave.
+int signals() {
+  static std::atomic<int> got{0};
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { got++; };
+  sigaction(SIGUSR1, &sa, nullptr);
+  for (int i = 0; i < 3; ++i) kill(getpid(), SIGUSR1);
+  int fds[2];
+  if (pipe(fds) != 0) return 1;
+  alarm(1);
+  sa.sa_handler = [](int) {};
+  sigaction(SIGALRM, &sa, nullptr);  // no SA_RESTART: read fails with EINTR
+  char c;
+  ssize_t r = read(fds[0], &c, 1);
+  std::printf("usr1 handled %d, read %zd errno %s\n", got.load(), r, r < 0 ? strerrorname_np(errno) : "-");
+  return 0;
+}
+
+// Syscalls with pointers no tracer may trust; every one must fail cleanly
+// (EFAULT) exactly as untraced.
+int badptr() {
+  const uintptr_t bad[] = {1, 0xffffffffff600000ull, 0x00007ffffffff000ull, 0xdead0000beefull};
+  for (uintptr_t p : bad) {
+    long r = syscall(SYS_openat, AT_FDCWD, reinterpret_cast<const char*>(p), O_RDONLY);
+    std::printf("openat %#lx -> %ld %s\n", static_cast<unsigned long>(p), r, r < 0 ? strerrorname_np(errno) : "");
+    r = syscall(SYS_rename, reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(p + 8));
+    std::printf("rename -> %ld %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    r = syscall(SYS_connect, s, reinterpret_cast<const void*>(p), 1u << 30);
+    std::printf("connect -> %ld %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+    r = syscall(SYS_accept4, s, reinterpret_cast<void*>(p), reinterpret_cast<socklen_t*>(p), 0);
+    std::printf("accept4 -> %ld %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+    close(s);
+    r = syscall(SYS_pipe2, reinterpret_cast<int*>(p), 0);
+    std::printf("pipe2 -> %ld %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+    r = syscall(SYS_execve, reinterpret_cast<const char*>(p), reinterpret_cast<char**>(p), nullptr);
+    std::printf("execve -> %ld %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+  }
+  // A path that runs to the end of a mapping, without its NUL.
+  long page = sysconf(_SC_PAGESIZE);
+  char* two = static_cast<char*>(aligned_alloc(static_cast<size_t>(page), static_cast<size_t>(2 * page)));
+  std::memset(two, 'a', static_cast<size_t>(2 * page));
+  long r = syscall(SYS_openat, AT_FDCWD, two, O_RDONLY);
+  std::printf("long name -> %ld %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+  free(two);
+  return 0;
+}
+
+// Opens a file every 20 ms, forever (attach tests).
+int openloop() {
+  for (;;) {
+    int fd = open("/dev/null", O_RDONLY);
+    if (fd >= 0) close(fd);
+    usleep(20000);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string what = argc > 1 ? argv[1] : "";
+  const int n = argc > 2 ? std::atoi(argv[2]) : 0;
+  if (what == "threads") return threads(n > 0 ? n : 8);
+  if (what == "children") return children(n > 0 ? n : 100);
+  if (what == "stopcont") return stopcont();
+  if (what == "killself") return killself(n > 0 ? n : SIGTERM);
+  if (what == "signals") return signals();
+  if (what == "badptr") return badptr();
+  if (what == "openloop") return openloop();
+  if (what == "exec" && argc > 2) {
+    execvp(argv[2], argv + 2);
+    std::perror("exec");
+    return 127;
+  }
+  std::fprintf(stderr, "usage: rtsec-ptrace-testprog threads|children|stopcont|killself|signals|badptr|openloop|exec ...\n");
+  return 2;
+}
