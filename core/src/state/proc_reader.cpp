@@ -312,9 +312,7 @@ void ProcReader::read_env(pid_t pid, Process& p, size_t max_bytes) {
   if (max_bytes == 0 || !read_file(path(pid, "environ"), buf_, max_bytes)) return;
   std::string_view rest(buf_);
   while (!rest.empty() && rest.back() == '\0') rest.remove_suffix(1);
-  p.env.assign(rest);
-  for (char& c : p.env)
-    if (c == '\0') c = ' ';
+  p.env.assign(rest);  // NUL-separated, for proc.env[NAME]
   p.env_known = true;
 }
 

@@ -94,7 +94,7 @@ struct Process {
   std::string args;     // argv[1..] joined by spaces: proc.args
   std::string cmdline;  // comm + " " + args: proc.cmdline
   std::string cwd;      // absolute, no trailing '/'
-  std::string env;      // "K=V K=V", when read from /proc (env_known)
+  std::string env;      // "K=V\0K=V", when read from /proc (env_known)
   uint32_t nargs = 0;   // argv[1..] count
 
   uint32_t uid = kNoId;  // real
