@@ -71,9 +71,11 @@ void init_header(RingHeader* h, uint64_t capacity) {
 }  // namespace
 
 RingMapping::RingMapping(RingMapping&& o) noexcept
-    : base_(o.base_), size_(o.size_), capacity_(o.capacity_) {
+    : base_(o.base_), size_(o.size_), capacity_(o.capacity_), fd_(o.fd_),
+      path_(std::move(o.path_)), ino_(o.ino_), dev_(o.dev_) {
   o.base_ = nullptr;
   o.size_ = 0;
+  o.fd_ = -1;
 }
 
 RingMapping& RingMapping::operator=(RingMapping&& o) noexcept {
@@ -82,8 +84,13 @@ RingMapping& RingMapping::operator=(RingMapping&& o) noexcept {
     base_ = o.base_;
     size_ = o.size_;
     capacity_ = o.capacity_;
+    fd_ = o.fd_;
+    path_ = std::move(o.path_);
+    ino_ = o.ino_;
+    dev_ = o.dev_;
     o.base_ = nullptr;
     o.size_ = 0;
+    o.fd_ = -1;
   }
   return *this;
 }
@@ -92,8 +99,51 @@ RingMapping::~RingMapping() { reset(); }
 
 void RingMapping::reset() {
   if (base_) munmap(base_, size_);
+  if (fd_ >= 0) ::close(fd_);
   base_ = nullptr;
   size_ = 0;
+  fd_ = -1;
+}
+
+bool RingMapping::read_at(uint64_t offset, void* dst, size_t len) const {
+  if (base_) {
+    if (offset + len > size_) return false;
+    std::memcpy(dst, static_cast<const std::byte*>(base_) + offset, len);
+    return true;
+  }
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = pread(fd_, static_cast<std::byte*>(dst) + done, len - done,
+                      static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;  // truncated under us
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+uint64_t RingMapping::load_u64(size_t offset) const {
+  if (base_) return load(*reinterpret_cast<const uint64_t*>(static_cast<const std::byte*>(base_) + offset));
+  uint64_t v = 0;
+  if (!read_at(offset, &v, sizeof v)) return 0;
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return v;
+}
+
+void RingMapping::store_u64(size_t offset, uint64_t value) const {
+  if (base_) {
+    store(*reinterpret_cast<uint64_t*>(static_cast<std::byte*>(base_) + offset), value);
+    return;
+  }
+  std::atomic_thread_fence(std::memory_order_release);
+  (void)!pwrite(fd_, &value, sizeof value, static_cast<off_t>(offset));
+}
+
+bool RingMapping::replaced() const {
+  if (fd_ < 0) return false;
+  struct stat st {};
+  if (stat(path_.c_str(), &st) != 0) return false;  // removed: keep reading what is there
+  return st.st_ino != ino_ || st.st_dev != dev_;
 }
 
 Result<RingMapping> RingMapping::create_anonymous(uint64_t capacity) {
@@ -114,26 +164,42 @@ Result<RingMapping> RingMapping::create_anonymous(uint64_t capacity) {
 
 Result<RingMapping> RingMapping::create_file(const std::string& path, uint64_t capacity) {
   if (auto st = check_capacity(capacity); !st) return st.error();
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    int err = errno;
-    return make_error("cannot create the ring " + path + ": " + errno_text(err) +
-                          (err == ELOOP ? " (it is a symbolic link: refusing it)" : ""),
-                      err);
+  const size_t size = kRingHeaderSize + capacity;
+  // A ring of the right size is reset in place (a reader that has it open
+  // sees a new generation); any other file is replaced by a new one renamed
+  // over it, so that a reader never sees a file shrink under it.
+  int fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ELOOP) {
+    return make_error("cannot create the ring " + path +
+                          ": it is a symbolic link: refusing it (remove it, or choose another "
+                          "path with --ring)",
+                      ELOOP);
   }
   struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+  if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())) {
     ::close(fd);
     return make_error("refusing the ring " + path +
                           ": it is not a regular file of this user (remove it, or choose "
                           "another path with --ring)",
                       EPERM);
   }
-  const size_t size = kRingHeaderSize + capacity;
-  if (ftruncate(fd, 0) != 0 || ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    int err = errno;
+  if (fd >= 0 && static_cast<uint64_t>(st.st_size) != size) {
     ::close(fd);
-    return make_error("cannot size the ring " + path + ": " + errno_text(err), err);
+    fd = -1;
+  }
+  if (fd < 0) {
+    const std::string tmp = path + ".new." + std::to_string(getpid());
+    fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      int err = errno;
+      return make_error("cannot create the ring " + path + ": " + errno_text(err), err);
+    }
+    if (ftruncate(fd, static_cast<off_t>(size)) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+      int err = errno;
+      ::close(fd);
+      unlink(tmp.c_str());
+      return make_error("cannot create the ring " + path + ": " + errno_text(err), err);
+    }
   }
   void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   int err = errno;
@@ -198,15 +264,13 @@ Result<RingMapping> RingMapping::open_file(const std::string& path) {
     ::close(fd);
     return make_error("the ptrace ring " + path + " " + problem, EPROTO);
   }
-  const size_t size = kRingHeaderSize + capacity;
-  base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  int err = errno;
-  ::close(fd);
-  if (base == MAP_FAILED) return make_error("cannot map the ptrace ring " + path + ": " + errno_text(err), err);
   RingMapping m;
-  m.base_ = base;
-  m.size_ = size;
+  m.fd_ = fd;
+  m.size_ = kRingHeaderSize + capacity;
   m.capacity_ = capacity;
+  m.path_ = path;
+  m.ino_ = st.st_ino;
+  m.dev_ = st.st_dev;
   return m;
 }
 
@@ -281,64 +345,87 @@ void RingProducer::finish(int wait_status) {
 
 // ---- consumer ----------------------------------------------------------------
 
+namespace {
+constexpr size_t kHeadOff = offsetof(RingHeader, head);
+constexpr size_t kTailOff = offsetof(RingHeader, tail);
+}  // namespace
+
 void RingConsumer::resync(uint64_t head, const char* why) {
   ++corrupt_;
-  add(ring_->header()->corrupt, 1);
+  const size_t off = offsetof(RingHeader, corrupt);
+  ring_->store_u64(off, ring_->load_u64(off) + 1);
   last_problem_ = why;
-  store(ring_->header()->tail, head);
+  ring_->store_u64(kTailOff, head);
 }
 
 Result<size_t> RingConsumer::read(std::vector<std::span<const std::byte>>& out, size_t max) {
   out.clear();
   buf_.clear();
-  RingHeader* h = ring_->header();
   const uint64_t cap = ring_->capacity();
-  const uint64_t head = load(h->head);
-  uint64_t tail = load(h->tail);
+  const uint64_t head = ring_->load_u64(kHeadOff);
+  uint64_t tail = ring_->load_u64(kTailOff);
   if (head - tail > cap || tail > head) {
     resync(head, "the ring's positions are inconsistent (head/tail)");
     return size_t{0};
   }
-  // Offsets of the records in buf_, turned into spans once buf_ stops growing.
+  // What lies between tail and head, up to 1 MiB, in at most two reads (it
+  // may wrap).
+  const uint64_t avail = head - tail;
+  if (avail == 0) return size_t{0};
+  const uint64_t len0 = std::min<uint64_t>(avail, 1u << 20);
+  std::vector<std::byte> chunk(len0);
+  const uint64_t pos0 = tail & (cap - 1);
+  const uint64_t first = std::min(len0, cap - pos0);
+  if (!ring_->read_at(kRingHeaderSize + pos0, chunk.data(), first) ||
+      (len0 > first && !ring_->read_at(kRingHeaderSize, chunk.data() + first, len0 - first))) {
+    resync(head, "the ring file is shorter than its header says (truncated?)");
+    return size_t{0};
+  }
   std::vector<std::pair<size_t, size_t>> spans;
-  while (tail < head && spans.size() < max) {
-    const uint64_t pos = tail & (cap - 1);
+  uint64_t at = 0;  // offset in chunk, i.e. tail + at in the ring
+  while (at < len0 && spans.size() < max) {
+    const uint64_t pos = (tail + at) & (cap - 1);
     uint32_t rec[2];
-    std::memcpy(rec, ring_->data() + pos, sizeof rec);
+    if (len0 - at < sizeof rec) {
+      if (at + sizeof rec <= avail) break;  // in the next chunk
+      resync(head, "a record is cut short");
+      return size_t{0};
+    }
+    std::memcpy(rec, chunk.data() + at, sizeof rec);
     if (rec[0] == kPadRecord) {
-      tail += cap - pos;
+      at += cap - pos;
       continue;
     }
     const uint64_t len = rec[0];
     const uint64_t need = kRecordHeader + align8(len);
     if (len < RTSEC_EVENT_HDR_LEN || len > RTSEC_MAX_EVENT_LEN || pos + need > cap ||
-        tail + need > head) {
+        at + need > avail) {
       resync(head, "a record has an impossible length");
-      tail = head;
-      break;
+      out.clear();
+      return size_t{0};
     }
-    const size_t at = buf_.size();
-    buf_.resize(at + len);
-    std::memcpy(buf_.data() + at, ring_->data() + pos + kRecordHeader, len);
-    spans.emplace_back(at, len);
-    tail += need;
+    if (at + need > len0) break;  // in the next chunk
+    spans.emplace_back(static_cast<size_t>(at + kRecordHeader), static_cast<size_t>(len));
+    at += need;
   }
-  store(h->tail, tail);
-  for (const auto& [at, len] : spans) out.emplace_back(buf_.data() + at, len);
+  ring_->store_u64(kTailOff, tail + std::min(at, avail));  // a pad may end past the chunk
+  buf_ = std::move(chunk);
+  for (const auto& [off, len] : spans) out.emplace_back(buf_.data() + off, len);
   return out.size();
 }
 
 RingCounters RingConsumer::counters() const {
-  const RingHeader* h = ring_->header();
-  return {load(h->events), load(h->drops), load(h->faults), load(h->corrupt), load(h->stops)};
+  auto get = [&](size_t off) { return ring_->load_u64(off); };
+  return {get(offsetof(RingHeader, events)), get(offsetof(RingHeader, drops)),
+          get(offsetof(RingHeader, faults)), get(offsetof(RingHeader, corrupt)),
+          get(offsetof(RingHeader, stops))};
 }
 
 std::optional<int> RingConsumer::exit_status() const {
-  const RingHeader* h = ring_->header();
-  if (load(h->state) != kProducerDone) return std::nullopt;
-  return static_cast<int>(static_cast<uint32_t>(h->exit_status));
+  if (ring_->load_u64(offsetof(RingHeader, state)) != kProducerDone) return std::nullopt;
+  return static_cast<int>(static_cast<uint32_t>(ring_->load_u64(offsetof(RingHeader, exit_status))));
 }
 
-uint64_t RingConsumer::generation() const { return ring_->header()->generation; }
+uint64_t RingConsumer::generation() const { return ring_->load_u64(offsetof(RingHeader, generation)); }
 
 }  // namespace rtsec::ptrace

@@ -90,20 +90,34 @@ class RingMapping {
   static Result<RingMapping> create_file(const std::string& path, uint64_t capacity);
   // An anonymous ring, for a producer and consumer in one process.
   static Result<RingMapping> create_anonymous(uint64_t capacity);
-  // Maps an existing ring file for reading. ENOENT while the producer has not
-  // created it yet.
+  // Opens an existing ring file for reading. ENOENT while the producer has
+  // not created it yet. The reader does not map the file: it reads with
+  // pread(), so that a file truncated under it (by a hostile writer, say)
+  // is a short read, never a SIGBUS.
   static Result<RingMapping> open_file(const std::string& path);
 
+  // The producer's (and an anonymous ring's) view.
   RingHeader* header() const { return static_cast<RingHeader*>(base_); }
   std::byte* data() const { return static_cast<std::byte*>(base_) + kRingHeaderSize; }
   uint64_t capacity() const { return capacity_; }
-  bool valid() const { return base_ != nullptr; }
+  bool valid() const { return base_ != nullptr || fd_ >= 0; }
+
+  // The reader's access, by offset in the file: mapped memory or pread().
+  bool read_at(uint64_t offset, void* dst, size_t len) const;
+  uint64_t load_u64(size_t offset) const;
+  void store_u64(size_t offset, uint64_t value) const;
+  // For a file opened by open_file: whether path now names another file (a
+  // producer that started anew with another size replaces it).
+  bool replaced() const;
 
  private:
   void reset();
   void* base_ = nullptr;
   size_t size_ = 0;
   uint64_t capacity_ = 0;
+  int fd_ = -1;  // open_file only
+  std::string path_;
+  uint64_t ino_ = 0, dev_ = 0;
 };
 
 class RingProducer {

@@ -285,9 +285,11 @@ class PtraceDriver {
     return true;
   }
 
-  // A restarted rtsec-ptrace re-creates the ring: map the new one.
+  // A restarted rtsec-ptrace resets the ring in place (its read position
+  // goes back to 0 with it), or replaces the file when the size changed:
+  // then the new one is opened.
   void check_producer_restart() {
-    if (consumer_.generation() == generation_) return;
+    if (!ring_.replaced()) return;
     std::string msg;
     consumer_ = RingConsumer();
     ring_ = RingMapping();
