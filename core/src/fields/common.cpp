@@ -116,8 +116,14 @@ bool param_text(EvalContext& ctx, size_t i, std::string& out) {
       return true;
     }
     case RTSEC_PT_FD: {
+      // What the fd is ("<f>/etc/passwd"); a failed call's fd is its error, as Falco.
       const int64_t fd = ev.as_int(i).value_or(-1);
-      append_fd_resolved(ctx, fd, out);
+      if (fd == AT_FDCWD) {
+        out = "AT_FDCWD";
+      } else if (fd < 0 && fd >= -4095) {
+        out = errno_name(static_cast<int>(-fd));
+      }
+      if (fd >= 0) append_fd_resolved(ctx, fd, out);
       if (out.empty()) append_number(out, fd);
       return true;
     }
