@@ -40,8 +40,12 @@ Options:
   --ring-wait-ms N   when the ring is full, wait up to N ms for the reader
                      before dropping (default 50; 0: drop at once)
   --events LIST      capture only these event types (comma-separated names,
-                     see `rtsec trace --list-events`); process life-cycle
-                     events are always captured
+                     see `rtsec trace --list-events`; process life-cycle
+                     events are always captured), or `all`. The default is
+                     every event but the data path (read, write, pread64,
+                     pwrite64, readv, writev, sendto, sendmsg, recvfrom,
+                     recvmsg, mmap, mprotect), which would stop the workload
+                     at every I/O call
   --deny SYSCALL     make SYSCALL fail with EPERM without running it
   --kill-on SYSCALL  kill a process that makes SYSCALL
   --no-colocate      do not keep the tracer and busy tracees on one CPU
@@ -97,7 +101,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> command;
   std::set<uint16_t> events;
   std::set<int> deny, kill_on;
-  bool colocate = true, stats = false;
+  bool colocate = true, stats = false, all_events = false;
 
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -122,6 +126,10 @@ int main(int argc, char** argv) {
         return usage_error("--ring-wait-ms needs a number of milliseconds up to 60000");
     } else if (a == "--events") {
       if (!value(v)) return usage_error("--events needs a list of event names");
+      if (v == "all") {
+        all_events = true;
+        continue;
+      }
       std::stringstream ss(v);
       for (std::string name; std::getline(ss, name, ',');) {
         const rtsec::EventInfo* e = rtsec::find_event(name);
@@ -148,7 +156,15 @@ int main(int argc, char** argv) {
     return usage_error(pid ? "give either -p PID or -- CMD, not both" : "nothing to trace: give -- CMD or -p PID");
 
   std::vector<uint16_t> enabled;
-  if (!events.empty()) {
+  if (events.empty() && !all_events) {
+    // The data path would stop the workload at every I/O call.
+    static const std::set<std::string_view> kDataPath = {
+        "read",     "write",  "pread64",  "pwrite64", "readv", "writev",
+        "sendto",   "sendmsg", "recvfrom", "recvmsg", "mmap",  "mprotect"};
+    for (const auto& e : rtsec::all_events())
+      if (!kDataPath.count(e.name)) events.insert(e.id);
+  }
+  if (!events.empty() && !all_events) {
     for (uint16_t id : {RTSEC_EVT_EXECVE, RTSEC_EVT_EXECVEAT, RTSEC_EVT_CLONE, RTSEC_EVT_CLONE3,
                         RTSEC_EVT_FORK, RTSEC_EVT_VFORK, RTSEC_EVT_PROCEXIT})
       events.insert(id);

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# bench/ptrace/run.sh [BUILD_DIR]: what the ptrace driver costs a workload,
+# measured in one run against the same workload untraced and under
+# `strace -f -o /dev/null`. Rows:
+#   openclose  N openat+close pairs (both captured)
+#   forkexec   N fork + exec /bin/true + wait (fork, execve, procexit captured)
+#   cc-project a clean `make -j2` of a small generated C project (the default
+#              event set: opens, execs, forks captured; reads, writes, mmaps not)
+# Each variant runs RTSEC_BENCH_REPS times (3), interleaved, and the median
+# wall time is kept. rtsec-ptrace writes its ring and an `rtsec trace
+# --driver ptrace` in another process reads it (output discarded), as in
+# the sidecar layout. Prints a Markdown table: speed relative to untraced
+# (1.00 = no slowdown), rtsec-ptrace's speed-up over strace, and ptrace
+# stops per captured event. Not part of CI (it takes a few minutes).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=$(readlink -f "${1:-${RTSEC_BUILD_DIR:-$root/build}}")
+reps=${RTSEC_BENCH_REPS:-3}
+n_openclose=${RTSEC_BENCH_OPENCLOSE:-100000}
+n_forkexec=${RTSEC_BENCH_FORKEXEC:-1000}
+tracer=$build/bin/rtsec-ptrace
+rtsec=$build/bin/rtsec
+
+for tool in "$tracer" "$rtsec"; do
+	[[ -x $tool ]] || { echo "bench: $tool is not built (cmake --build $build)" >&2; exit 1; }
+done
+command -v strace >/dev/null || { echo "bench: strace is not installed (apt-get install strace)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+consumer=
+cleanup() {
+	[[ -n $consumer ]] && kill -INT "$consumer" 2>/dev/null && wait "$consumer" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+cc -O2 -o "$tmp/openclose" "$here/openclose.c"
+cc -O2 -o "$tmp/forkexec" "$here/forkexec.c"
+
+# A small C project: 24 units and a link.
+mkdir -p "$tmp/proj"
+for i in $(seq 1 24); do
+	cat >"$tmp/proj/u$i.c" <<C
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+double u$i(int n) {
+  double s = 0;
+  char buf[64];
+  for (int k = 1; k < n; ++k) { snprintf(buf, sizeof buf, "%d", k); s += sqrt((double)strlen(buf) * k); }
+  return s;
+}
+C
+done
+{
+	echo '#include <stdio.h>'
+	for i in $(seq 1 24); do echo "double u$i(int);"; done
+	echo 'int main(void) { double s = 0;'
+	for i in $(seq 1 24); do echo "s += u$i(100);"; done
+	echo 'printf("%f\n", s); return 0; }'
+} >"$tmp/proj/main.c"
+cat >"$tmp/proj/Makefile" <<'M'
+OBJS := $(patsubst %.c,%.o,$(wildcard *.c))
+app: $(OBJS)
+	$(CC) -o $@ $(OBJS) -lm
+%.o: %.c
+	$(CC) -O2 -c $< -o $@
+clean:
+	rm -f app *.o
+M
+
+# The reader, in another process, as a sidecar would be.
+ring=$tmp/events.ring
+printf 'driver:\n  kind: ptrace\n  ptrace:\n    ring: %s\n' "$ring" >"$tmp/rtsec.yaml"
+"$rtsec" trace --config "$tmp/rtsec.yaml" >/dev/null 2>"$tmp/consumer.err" &
+consumer=$!
+
+now_ns() { date +%s%N; }
+# run_variant VARIANT CMD...: prints the wall time in seconds.
+run_variant() {
+	local variant=$1 t0 t1
+	shift
+	case $variant in
+	native) t0=$(now_ns); "$@" >/dev/null; t1=$(now_ns) ;;
+	ptrace)
+		t0=$(now_ns)
+		"$tracer" --stats --ring-bytes 67108864 --ring "$ring" -- "$@" >/dev/null 2>"$tmp/stats.json"
+		t1=$(now_ns)
+		;;
+	strace) t0=$(now_ns); strace -f -o /dev/null "$@" >/dev/null; t1=$(now_ns) ;;
+	esac
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+stat_field() { sed -nE "s/.*\"$1\":([0-9.]+).*/\1/p" "$tmp/stats.json" | tail -1; }
+
+declare -A rows=(
+	[openclose]="$tmp/openclose $n_openclose"
+	[forkexec]="$tmp/forkexec $n_forkexec /bin/true"
+	[cc-project]="make -s -C $tmp/proj -B app"
+)
+order=(openclose forkexec cc-project)
+
+echo "# rtsec-ptrace benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), median of $reps"
+echo
+echo "| workload | untraced s | rtsec-ptrace s | strace -f s | rtsec-ptrace speed (x untraced) | strace speed (x untraced) | rtsec-ptrace vs strace | stops per event | events | drops |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for row in "${order[@]}"; do
+	read -r -a cmd <<<"${rows[$row]}"
+	nat=() ptr=() str=()
+	for _ in $(seq 1 "$reps"); do
+		nat+=("$(run_variant native "${cmd[@]}")")
+		ptr+=("$(run_variant ptrace "${cmd[@]}")")
+		str+=("$(run_variant strace "${cmd[@]}")")
+	done
+	n=$(median "${nat[@]}") p=$(median "${ptr[@]}") s=$(median "${str[@]}")
+	awk -v row="$row" -v n="$n" -v p="$p" -v s="$s" -v spe="$(stat_field stops_per_event)" \
+		-v ev="$(stat_field events)" -v dr="$(stat_field drops)" 'BEGIN {
+		printf "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.1fx | %s | %s | %s |\n",
+			row, n, p, s, n / p, n / s, s / p, spe, ev, dr }'
+done
