@@ -166,7 +166,7 @@ static __always_inline long read_user_int(__u8 *dst, __u8 type, __u64 uptr)
  */
 __noinline long capture_param(__u32 off, __u32 i)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	const struct rtsec_event_recipe *r;
 	const struct rtsec_param_recipe *p;
 	struct capture_state *st;

@@ -8,6 +8,7 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
 
 /*
  * kernfs_node::parent became the RCU-protected __parent in recent kernels
@@ -32,6 +33,16 @@ static __always_inline __u32 task_loginuid(struct task_struct *task)
 	if (bpf_core_field_exists(task->loginuid))
 		return BPF_CORE_READ(task, loginuid.val);
 	return (__u32)-1;
+}
+
+/*
+ * The current task. bpf_get_current_task_btf() (helper 158) only exists
+ * from Linux 5.11 and the probe must load on 5.10 too (tests/vm); every
+ * task field is read with BPF_CORE_READ, so the untyped helper does.
+ */
+static __always_inline struct task_struct *current_task(void)
+{
+	return (struct task_struct *)bpf_get_current_task();
 }
 
 #endif /* RTSEC_CORE_FIXES_BPF_H */

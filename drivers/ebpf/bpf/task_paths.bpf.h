@@ -128,7 +128,7 @@ __noinline long path__read(__u32 off, __u64 path_addr)
 /* The current task's cgroup: the cpuset hierarchy if there is one, else the default. */
 __noinline long cgroup__read_path(__u32 off)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct path_scratch *s;
 	struct kernfs_node *kn;
 	struct cgroup *cgrp;
