@@ -70,9 +70,9 @@ else
 fi
 
 # ---- unloading: refused while a reader holds the device, clean after ----
-# the rings of the default size (8 MiB, mapped twice: 4096 pages), by size so
+# the rings of the default size (8 MiB mapped twice, plus a guard page: 16781312 bytes), by size so
 # that a leak still counts once the module's symbols are gone
-ring_vmaps() { grep -c 'pages=4096 vmap' /proc/vmallocinfo 2>/dev/null; }
+ring_vmaps() { grep -cE '^\S+ +16781312 .*vmap' /proc/vmallocinfo 2>/dev/null; }
 unload_ok=1
 unload_note=""
 load_gen() { # syscalls on every CPU until killed
