@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Builds the libFuzzer targets with clang in build-fuzz/ and fuzzes the event
-# decoder for RTSEC_FUZZ_SECONDS seconds. Fails on any crash, leak, timeout or
+# Builds the libFuzzer targets with clang in build-fuzz/ and fuzzes them in
+# turn, RTSEC_FUZZ_SECONDS seconds in all: the event decoder, then the rules
+# language (conditions and rules files). Fails on any crash, leak, timeout or
 # sanitizer report; the input that caused it is kept in build-fuzz/fuzz-artifacts/
-# (replay: build-fuzz/bin/rtsec_decoder_fuzz FILE). The corpus it grows stays in
+# (replay: build-fuzz/bin/rtsec_<name>_fuzz FILE). The corpora they grow stay in
 # build-fuzz/fuzz-corpus/ for the next run. Works from any directory.
 #
 # Environment:
-#   RTSEC_FUZZ_SECONDS     how long to fuzz (60)
+#   RTSEC_FUZZ_SECONDS     how long to fuzz, all fuzzers together (60)
 #   RTSEC_FUZZ_BUILD_DIR   build directory, relative to the repository (build-fuzz)
+#   RTSEC_SHARED_DIR       where compat/*.yaml (upstream Falco rules) seed the rules
+#                          fuzzer (../shared beside the repository)
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
@@ -26,7 +29,11 @@ done
 
 cmake -S . -B "$build_dir" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTSEC_BUILD_TESTS=ON -DRTSEC_BUILD_FUZZERS=ON
-cmake --build "$build_dir" --target rtsec_decoder_fuzz rtsec_decoder_corpus -j"$(nproc)"
+cmake --build "$build_dir" --target rtsec_decoder_fuzz rtsec_decoder_corpus rtsec_rules_fuzz \
+	-j"$(nproc)"
+
+# The time is shared: each fuzzer gets half.
+share=$(((seconds + 1) / 2))
 
 corpus=$build_dir/fuzz-corpus/decoder # new inputs land here and are kept
 seeds=$build_dir/fuzz-seeds/decoder   # regenerated from the event table each run
@@ -35,8 +42,27 @@ rm -rf "$seeds"
 mkdir -p "$corpus" "$seeds" "$artifacts"
 "$build_dir/bin/rtsec_decoder_corpus" "$seeds"
 
-echo "ci/fuzz.sh: fuzzing the decoder for ${seconds}s"
+echo "ci/fuzz.sh: fuzzing the decoder for ${share}s"
 # -max_len: up to the largest event the ABI allows (32768 bytes), and a little past it.
 "$build_dir/bin/rtsec_decoder_fuzz" "$corpus" "$seeds" \
-	-max_total_time="$seconds" -max_len=33000 -timeout=10 -print_final_stats=1 \
+	-max_total_time="$share" -max_len=33000 -timeout=10 -print_final_stats=1 \
 	-artifact_prefix="$artifacts/"
+
+# Rules: seeds are the items of rtsec's and upstream's rules files, one per
+# file, and their one-line conditions.
+rules_corpus=$build_dir/fuzz-corpus/rules
+rules_seeds=$build_dir/fuzz-seeds/rules
+rm -rf "$rules_seeds"
+mkdir -p "$rules_corpus" "$rules_seeds"
+shared_dir=${RTSEC_SHARED_DIR:-../shared}
+for f in rules/*.yaml "$shared_dir"/compat/*.yaml; do
+	[[ -f $f ]] || continue
+	base=$(basename "$f" .yaml)
+	awk -v out="$rules_seeds/$base" '/^- /{if (f) close(f); f = out "-" ++n} f{print > f}' "$f"
+	sed -n 's/^ *condition: //p' "$f" |
+		awk -v out="$rules_seeds/$base-condition" '!/^[>|]/{f = out "-" NR; print > f; close(f)}'
+done
+echo "ci/fuzz.sh: fuzzing the rules language for ${share}s ($(ls "$rules_seeds" | wc -l) seeds)"
+"$build_dir/bin/rtsec_rules_fuzz" "$rules_corpus" "$rules_seeds" \
+	-dict=tests/fuzz/rules.dict -max_total_time="$share" -max_len=4096 -timeout=10 \
+	-print_final_stats=1 -artifact_prefix="$artifacts/"

@@ -778,6 +778,17 @@ TEST(RulesLoader, Selection) {
   EXPECT_TRUE(find_rule(r, "Shell")->enabled);
 }
 
+TEST(RulesLoader, InputsThatHangYamlCpp07AreErrors) {
+  // yaml-cpp 0.7's LoadAll() loops forever on these (jbeder/yaml-cpp#1040, #1319).
+  EXPECT_EQ(errors(load(",")),
+            Strings{"rules.yaml:1:1: error: unexpected token (LOAD_ERR_YAML_PARSE)"});
+  EXPECT_EQ(errors(load("- list: l\n  items: []\n\n,\n")),
+            Strings{"rules.yaml:4:1: error: unexpected token (LOAD_ERR_YAML_PARSE)"});
+  // falcosecurity/falco#3281
+  EXPECT_EQ(errors(load("- macro: m\n  condition:\n    (a in (\n\"b\",\n    \"c\"\n    )  )  \n")),
+            Strings{"rules.yaml:4:4: error: unexpected token (LOAD_ERR_YAML_PARSE)"});
+}
+
 TEST(RulesLoader, GarbageNeverCrashes) {
   for (const char* yaml :
        {"- rule:\n", "- rule: [a]\n", "- list: x\n  items: [[a]]\n", "- macro: m\n",
