@@ -139,7 +139,9 @@ class PtraceDriver {
       const bool ok = st.ok();
       spawned.set_value(std::move(st));
       if (!ok) return;
-      wait_for_start();
+      // rtsec gave up before starting: the held command never runs (the
+      // tracer closes its pipe, and it exits).
+      if (!wait_for_start()) return;
       tracer_->release();
       finish(tracer_->run());
     });
@@ -296,9 +298,10 @@ class PtraceDriver {
     if (!open_shared_ring(msg)) log(RTSEC_LOG_WARN, msg);
   }
 
-  void wait_for_start() {
+  bool wait_for_start() {
     std::unique_lock lock(mu_);
     start_cv_.wait(lock, [&] { return started_ || closing_; });
+    return started_ && !closing_;
   }
 
   void finish(int status) { producer_.finish(status); }

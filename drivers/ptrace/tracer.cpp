@@ -428,7 +428,8 @@ void Tracer::detach_all() {
 
 void Tracer::request_stop() {
   stop_requested_ = true;
-  if (tracer_tid_ > 0) syscall(SYS_tgkill, getpid(), tracer_tid_, wake_signal());
+  // Only while run() runs: the thread id may belong to another thread later.
+  if (running_ && tracer_tid_ > 0) syscall(SYS_tgkill, getpid(), tracer_tid_, wake_signal());
 }
 
 void Tracer::forward_signal(int sig) { forward_sig_ = sig; }
@@ -449,6 +450,7 @@ void Tracer::handle_requests() {
 
 int Tracer::run() {
   if (tracer_tid_ == 0) tracer_tid_ = static_cast<pid_t>(syscall(SYS_gettid));
+  running_ = true;
   if (opts_.colocate) {
     colocator_ = std::make_unique<Colocator>();
     if (!colocator_->start()) colocator_.reset();
@@ -467,6 +469,7 @@ int Tracer::run() {
     handle(tid, status);
     if (!attach_mode_ && root_done_) break;
   }
+  running_ = false;
   if (opts_.ring) opts_.ring->flush_counters();
   colocator_.reset();
   return root_status_;

@@ -146,6 +146,7 @@ class Tracer {
   int release_fd_ = -1;
   pid_t tracer_tid_ = 0;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> running_{false};  // run() is on the tracer thread: it may be woken
   std::atomic<int> forward_sig_{0};
   bool stopping_ = false;
   uint64_t stops_ = 0;

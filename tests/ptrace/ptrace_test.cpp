@@ -360,6 +360,25 @@ TEST_F(PtraceTest, RtsecTraceExitStatusIsTheCommands) {
   EXPECT_EQ(exit_code(r), 128 + 15) << r.err;
 }
 
+// With the detection engine: the default rules see what the ptrace driver
+// captures as they see the kernel drivers' events.
+TEST_F(PtraceTest, DetectionEngineAlertsOnWhatPtraceCaptures) {
+  const fs::path plugin = fs::path(RTSEC_PLUGIN_DIR) / "librtsec-driver-ptrace.so";
+  if (!fs::exists(plugin)) GTEST_SKIP() << plugin << " is not built";
+  if (geteuid() != 0) GTEST_SKIP() << "reading /etc/shadow succeeds only as root";
+  const RunResult help = run({kRtsec, "run", "--help"});
+  if (exit_code(help) != 0 || help.out.find("--driver") == std::string::npos)
+    GTEST_SKIP() << "`rtsec run` (the detection engine) is not in this build";
+  const RunResult dry = run({kRtsec, "run", "--dry-run"});
+  if (exit_code(dry) != 0)
+    GTEST_SKIP() << "the detection engine does not load its rules here: " << tail(dry.err, 500);
+  const RunResult r =
+      run({kRtsec, "run", "--driver", "ptrace", "--", "/bin/sh", "-c", "cat /etc/shadow >/dev/null"});
+  EXPECT_EQ(exit_code(r), 0) << r.err;
+  EXPECT_NE((r.out + r.err).find("Sensitive file opened for reading"), std::string::npos)
+      << "stdout:\n" << tail(r.out) << "\nstderr:\n" << tail(r.err);
+}
+
 // The sidecar layout: rtsec-ptrace writes the ring, rtsec reads it in
 // another process, and a restarted rtsec goes on where the last one stopped.
 TEST_F(PtraceTest, SidecarReaderRestartsWithoutLosingEvents) {
