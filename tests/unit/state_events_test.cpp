@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "rtsec/state/paths.hpp"
 #include "state_test_events.hpp"
 
@@ -44,6 +46,18 @@ TEST(StatePaths, ResolvesLikeFalco) {
   EXPECT_EQ(state::path_directory("/passwd"), "/");
   EXPECT_EQ(state::path_filename("/etc/passwd"), "passwd");
   EXPECT_EQ(state::path_filename("/"), "/");
+}
+
+TEST(StateEvents, TheStateAsksForTheLifeCycleFdsAndIdentities) {
+  const auto ids = state::required_events();
+  auto has = [&](uint16_t id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); };
+  for (uint16_t id : {RTSEC_EVT_EXECVE, RTSEC_EVT_CLONE, RTSEC_EVT_CLONE3, RTSEC_EVT_FORK,
+                      RTSEC_EVT_VFORK, RTSEC_EVT_PROCEXIT, RTSEC_EVT_OPENAT, RTSEC_EVT_CLOSE,
+                      RTSEC_EVT_DUP2, RTSEC_EVT_FCNTL, RTSEC_EVT_CONNECT, RTSEC_EVT_ACCEPT4,
+                      RTSEC_EVT_LISTEN, RTSEC_EVT_SETUID, RTSEC_EVT_CHDIR, RTSEC_EVT_PIPE2})
+    EXPECT_TRUE(has(id)) << event_info(id)->name;
+  EXPECT_FALSE(has(RTSEC_EVT_READ));
+  EXPECT_FALSE(has(RTSEC_EVT_WRITE));
 }
 
 TEST(StateProcess, ExecFillsTheProcessFromTheEvent) {

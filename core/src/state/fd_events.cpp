@@ -82,33 +82,36 @@ std::string unix_name(std::string_view path) {
   return out;
 }
 
-// The local end of a socket of another process: duplicate it (pidfd_getfd) and ask
-// getsockname. The ABI carries the peer of connect and accept but not the local end.
-// `peer`, when known, must match getpeername: by now the fd may have been reused.
-bool local_endpoint(pid_t pid, int64_t fd, const Endpoint* peer, Endpoint& out) {
+// The ends of a socket of another process: duplicate it (pidfd_getfd) and ask getsockname
+// and getpeername. The ABI carries what the process passed (connect's address, accept's peer
+// when it asked for it, bind's address with port 0) but not what the kernel chose.
+// `expect_peer`, when known, must match: by now the fd may have been closed and reused.
+bool socket_ends(pid_t pid, int64_t fd, const Endpoint* expect_peer, Endpoint* local,
+                 Endpoint* peer) {
 #if defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) return false;
   const int sock = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(fd), 0));
   ::close(pidfd);
   if (sock < 0) return false;
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  bool ok = getsockname(sock, reinterpret_cast<sockaddr*>(&ss), &len) == 0;
-  SockAddr local, remote;
-  ok = ok && parse_sockaddr({reinterpret_cast<const std::byte*>(&ss), len}, local) &&
-       (local.family == AF_INET || local.family == AF_INET6);
-  if (ok && peer) {
-    len = sizeof ss;
-    ok = getpeername(sock, reinterpret_cast<sockaddr*>(&ss), &len) == 0 &&
-         parse_sockaddr({reinterpret_cast<const std::byte*>(&ss), len}, remote) &&
-         remote.ip.port == peer->port && remote.ip.ip == peer->ip;
-  }
+  auto ask = [sock](auto fn, SockAddr& out) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    return fn(sock, reinterpret_cast<sockaddr*>(&ss), &len) == 0 &&
+           parse_sockaddr({reinterpret_cast<const std::byte*>(&ss), len}, out) &&
+           (out.family == AF_INET || out.family == AF_INET6);
+  };
+  SockAddr l, r;
+  const bool have_local = ask(getsockname, l);
+  const bool have_peer = ask(getpeername, r);
   ::close(sock);
-  if (ok) out = local.ip;
-  return ok;
+  if (expect_peer && !(have_peer && r.ip.port == expect_peer->port && r.ip.ip == expect_peer->ip))
+    return false;
+  if (local && have_local) *local = l.ip;
+  if (peer && have_peer) *peer = r.ip;
+  return have_local || have_peer;
 #else
-  (void)pid, (void)fd, (void)peer, (void)out;
+  (void)pid, (void)fd, (void)expect_peer, (void)local, (void)peer;
   return false;
 #endif
 }
@@ -227,10 +230,8 @@ void State::on_fd_event(const DecodedEvent& ev, Process& p) {
         f->server = addr.ip;
         f->role = SockRole::kClient;
         f->connected = true;
-        Endpoint local;
-        if ((!f->client.known() || f->client.port == 0) &&
-            local_endpoint(p.pid, fd, &addr.ip, local))
-          f->client = local;
+        if (!f->client.known() || f->client.port == 0)
+          socket_ends(p.pid, fd, &addr.ip, &f->client, nullptr);
         update_socket_name(*f);
       } else {
         return;
@@ -258,13 +259,26 @@ void State::on_fd_event(const DecodedEvent& ev, Process& p) {
                    (uint_param(ev, Param::kFlags).value_or(0) & SOCK_CLOEXEC);
       if (f->is_ip_socket()) {
         if (have_peer) f->client = addr.ip;
-        Endpoint local;
-        // A wildcard listener (0.0.0.0) does not say which address the peer reached.
-        if ((!f->server.known() || is_unspecified(f->server.ip)) &&
-            local_endpoint(p.pid, res, have_peer ? &addr.ip : nullptr, local))
-          f->server = local;
+        // A wildcard or port-0 listener does not say which address the peer reached; a
+        // caller that passed no address buffer leaves the peer unsaid too.
+        if (!f->server.known() || is_unspecified(f->server.ip) || f->server.port == 0 ||
+            !have_peer)
+          socket_ends(p.pid, res, have_peer ? &addr.ip : nullptr, &f->server, &f->client);
         update_socket_name(*f);
       }
+      return;
+    }
+    case RTSEC_EVT_LISTEN: {
+      // bind(port 0) let the kernel choose the port: ask it, once the socket listens.
+      if (res != 0) return;
+      const int64_t fd = int_param(ev, Param::kFd).value_or(-1);
+      const auto it = p.fds.find(static_cast<int32_t>(fd));
+      if (it == p.fds.end() || !it->second.is_ip_socket()) return;
+      FdInfo& f = it->second;
+      if (!f.server.known() || f.server.port == 0) socket_ends(p.pid, fd, nullptr, &f.server, nullptr);
+      f.listening = true;
+      f.role = SockRole::kServer;
+      update_socket_name(f);
       return;
     }
     case RTSEC_EVT_BIND: {

@@ -32,6 +32,13 @@ void set_cwd(Process& p, std::string_view cwd) {
 
 }  // namespace
 
+std::vector<uint16_t> required_events() {
+  std::vector<uint16_t> out;
+  for (const EventInfo& e : all_events())
+    if ((e.flags & RTSEC_EF_MODIFIES_STATE) || e.id == RTSEC_EVT_LISTEN) out.push_back(e.id);
+  return out;
+}
+
 State::State(Options options)
     : options_(std::move(options)),
       users_(options_.host_root, options_.proc_root),

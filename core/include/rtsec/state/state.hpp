@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "rtsec/decoder.hpp"
 #include "rtsec/state/process.hpp"
@@ -28,6 +29,12 @@
 namespace rtsec::state {
 
 class ProcReader;
+
+// The event types the state needs whatever the rules ask for: the process life cycle, the
+// fd table, identities, and listen (a port the kernel chose). The engine pushes their union
+// with the rules' types to the driver. Datagram peers (sendto, recvfrom ...) are followed
+// when the rules capture those events anyway.
+std::vector<uint16_t> required_events();
 
 struct Options {
   std::string proc_root = "/proc";  // a test may point at a fake tree
