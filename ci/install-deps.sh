@@ -27,6 +27,13 @@ packages=(
 	libclang-rt-14-dev
 	# Tests and people comparing against a ptrace baseline.
 	strace
+	# The kernel module and the VM tests (tests/vm): modules build with the
+	# kernels' own compiler where it is here (gcc-12; their headers, images and
+	# kbuild come per kernel through apt-get download into a cache, never
+	# installed), kmod loads them, pahole (dwarves) writes module BTF; QEMU
+	# boots those kernels under TCG with a busybox-static initramfs (cpio);
+	# xz and zstd unpack kernels and modules.
+	gcc-12 make kmod dwarves qemu-system-x86 busybox-static cpio xz-utils zstd
 )
 
 die() {

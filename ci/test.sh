@@ -3,7 +3,8 @@
 #
 # Builds rtsec and runs every test: configure, build, ctest (unit tests, and
 # integration tests on the real drivers, which need root and skip with a
-# reason otherwise), then a short fuzzing run (ci/fuzz.sh). Works from any
+# reason otherwise), the kernel drivers on Debian 6.1 in a VM (tests/vm), then
+# a short fuzzing run (ci/fuzz.sh). Works from any
 # directory; stops at the first failure and always ends with a summary.
 #
 # Environment:
@@ -11,6 +12,8 @@
 #                        checkout is not in a root-only directory, see below)
 #   RTSEC_BUILD_TYPE     CMake build type (RelWithDebInfo)
 #   RTSEC_FUZZ_SECONDS   how long ci/fuzz.sh fuzzes (60)
+#   RTSEC_VM_KERNELS     kernels of the VM stage (6.1; "5.10 6.1 6.12" for the matrix)
+#   RTSEC_SKIP_VM=1      skip the VM stage (kernel module and eBPF on Debian kernels)
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
@@ -130,6 +133,27 @@ run_ctest() {
 	return "$rc"
 }
 step ctest run_ctest # unit + integration
+
+# ---- the kernel drivers in a VM ----------------------------------------------
+# This host cannot load modules: the kernel module and the eBPF probe are
+# proven on Debian's 6.1 kernel under QEMU (tests/vm/kernel-matrix.sh; the
+# full matrix is the same command without a kernel argument).
+vm_kernels=${RTSEC_VM_KERNELS:-6.1}
+if ((EUID == 0)) && [[ ${RTSEC_SKIP_VM:-} != 1 ]]; then
+	run_vm() {
+		local rc=0
+		# shellcheck disable=SC2086 # a list of kernels
+		tests/vm/kernel-matrix.sh --build "$build_dir" $vm_kernels || rc=$?
+		if ((rc == 3)); then
+			notes+=("vm: skipped, no kernel of '$vm_kernels' could be fetched (see the stage's output)")
+			return 0
+		fi
+		return "$rc"
+	}
+	step "vm (kmod + eBPF on $vm_kernels)" run_vm
+else
+	notes+=("vm: skipped (needs root, and RTSEC_SKIP_VM unset): the kernel module was not tested")
+fi
 
 # ---- fuzzing -----------------------------------------------------------------
 if [[ -f ci/fuzz.sh ]]; then

@@ -11,7 +11,8 @@
 # eBPF (the one CO-RE object of the build), the module's bad-input tests, the
 # ABI-mismatch refusal, unload in every state, a clean kernel log. Prints a
 # kernel x check table; a kernel that cannot be had is reported as such.
-# Exit status: 0 when every kernel that could be had passed, else 1.
+# Exit status: 0 when every kernel that could be had passed, 1 when one
+# failed, 3 when none of them could be had (nothing was tested).
 #
 # DIR is an rtsec build tree (default: $RTSEC_BUILD_DIR, else build); the
 # guest runs its binaries through the shared host root file system.
@@ -91,4 +92,7 @@ for k in "${kernels[@]}"; do
 		"${cell[$k,unload]}" "${cell[$k,dmesg]}" "${note[$k]}"
 done
 echo "logs: $logs"
+tested=0
+for k in "${kernels[@]}"; do [[ -n ${cell[$k,load]:-} ]] && tested=1; done
+((status == 0 && tested == 0)) && { echo "kernel-matrix: no kernel could be had: nothing was tested"; exit 3; }
 exit $status
