@@ -839,6 +839,28 @@ void Tracer::on_death(pid_t tid, int status) {
   auto it = threads_.find(tid);
   if (it != threads_.end()) {
     Thread& t = it->second;
+    // A child whose first stop came but whose parent died before its fork
+    // event was reported would stay held: start it with what /proc says.
+    for (auto e = early_children_.begin(); e != early_children_.end();) {
+      auto st = read_status(e->first);
+      if (st && (st->ppid == t.tgid || st->tgid == t.tgid)) {
+        Thread& ch = threads_[e->first];
+        ch.tid = e->first;
+        ch.tgid = st->tgid;
+        ch.fd_dir = FdDir(e->first);
+        ch.comm = read_comm(e->first).value_or(t.comm);
+        ch.fork_nr = st->tgid == e->first ? SYS_fork : SYS_clone;
+        ch.fork_flags = st->tgid == e->first ? SIGCHLD : (CLONE_THREAD | CLONE_VM);
+        ch.fork_status = *st;
+        ch.fork_status_known = true;
+        const int first = e->second;
+        e = early_children_.erase(e);
+        start_child(ch, first);
+        it = threads_.find(tid);  // iterators (not references) die when the map rehashes
+      } else {
+        ++e;
+      }
+    }
     const auto* r = table_->procexit != kNoSlot ? &table_->recipes[static_cast<size_t>(table_->procexit)] : nullptr;
     if (r && r->enabled) {
       SyscallContext c;
