@@ -282,11 +282,47 @@ void ProcReader::read_cmdline(pid_t pid, Process& p) {
   }
 }
 
+uint64_t ProcReader::root_upper_dev(pid_t pid, const std::string& container_id) {
+  if (const auto it = upper_dev_.find(container_id); it != upper_dev_.end()) return it->second;
+  uint64_t dev = 0;
+  if (read_file(path(pid, "mountinfo"), buf_, 4 << 20)) {
+    // "36 35 0:52 / / rw,relatime - overlay overlay rw,lowerdir=...,upperdir=/x/diff,...":
+    // the last mount on "/" is the root.
+    std::string upper;
+    for_each_line(buf_, [&](std::string_view line) {
+      if (token(line, 4) != "/") return;
+      const size_t dash = line.find(" - ");
+      if (dash == std::string_view::npos) return;
+      const std::string_view rest = line.substr(dash + 3);
+      upper.clear();
+      if (token(rest, 0) != "overlay") return;
+      const std::string_view opts = token(rest, 2);
+      const size_t at = opts.find("upperdir=");
+      if (at == std::string_view::npos) return;
+      const std::string_view dir = opts.substr(at + 9);
+      upper = dir.substr(0, dir.find(','));
+    });
+    struct stat st{};
+    if (!upper.empty() && stat(upper.c_str(), &st) == 0) dev = st.st_dev;
+  }
+  if (upper_dev_.size() >= 1024) upper_dev_.clear();
+  upper_dev_.emplace(container_id, dev);
+  return dev;
+}
+
 void ProcReader::read_exe_info(pid_t pid, Process& p) {
   p.exe_from_memfd = p.exepath.rfind("/memfd:", 0) == 0;
   struct stat st{};
   if (stat(path(pid, "exe"), &st) != 0) return;
   p.exe_known = true;
+  // In a container on overlayfs, a file written since the image was unpacked lives on the
+  // upper layer's device (without xino, overlayfs shows a file's real device).
+  p.exe_upper_layer = false;
+  if (!p.container_id.empty()) {
+    const uint64_t upper = root_upper_dev(pid, p.container_id);
+    p.exe_upper_layer = upper != 0 && st.st_dev == upper;
+    path(pid, "exe");  // root_upper_dev used the scratch path
+  }
   p.exe_ino = st.st_ino;
   p.exe_ctime = timespec_ns(st.st_ctim);
   p.exe_mtime = timespec_ns(st.st_mtim);

@@ -187,7 +187,7 @@ void State::on_event(const DecodedEvent& ev) {
 
   Process* p = find_or_load(static_cast<pid_t>(h.pid));
   if (!p) return;
-  if (h.tid != h.pid && threads_.emplace(static_cast<pid_t>(h.tid), p->pid).second)
+  if (h.tid != h.pid && threads_.try_emplace(static_cast<pid_t>(h.tid), p->pid).second)
     ++p->threads;  // a thread we had not seen start
   if (type == RTSEC_EVT_EXECVE || type == RTSEC_EVT_EXECVEAT) return on_exec(ev, *p);
   on_fd_event(ev, *p);
@@ -212,7 +212,7 @@ void State::on_fork(const DecodedEvent& ev) {
   // A new thread, from either side: count it once.
   auto add_thread = [&](pid_t new_tid) {
     Process* p = find_or_load(pid);
-    if (p && threads_.emplace(new_tid, pid).second) ++p->threads;
+    if (p && threads_.try_emplace(new_tid, pid).second) ++p->threads;
   };
   pid_t child, source, ppid;
   bool child_side;
