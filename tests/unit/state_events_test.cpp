@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "rtsec/state/paths.hpp"
 #include "state_test_events.hpp"
@@ -241,6 +242,40 @@ TEST(StateExit, ChurnOfShortLivedProcessesLeavesNothingBehind) {
   EXPECT_EQ(after.processes, before.processes);
   EXPECT_EQ(after.threads, before.threads);
   EXPECT_EQ(after.fds, before.fds);
+}
+
+// Resident memory in KiB, from /proc/self/statm.
+long rss_kib() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+TEST(StateExit, ChurnKeepsResidentMemoryFlat) {
+  TestState st;
+  Events e;
+  start_bash(st, e);
+  auto churn = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      const pid_t child = kPid + 1 + (i % 30000);
+      st.feed(e.fork_parent(kPid, child));
+      Events::Exec x;
+      x.ppid = kPid;
+      x.argv = {"cat", std::string(200, 'a')};
+      st.feed(e.exec(child, x));
+      st.feed(e.openat(child, 3, AT_FDCWD, "/var/lib/some/long/path/to/a/file.txt", O_RDONLY));
+      st.feed(e.procexit(child));
+    }
+  };
+  churn(20000);  // warm up the allocator
+  const long before = rss_kib();
+  churn(80000);
+  const long after = rss_kib();
+  EXPECT_LT(after - before, 4096) << "RSS grew from " << before << " to " << after << " KiB";
+  EXPECT_EQ(st->process_count(), 1u);
 }
 
 TEST(StateFds, OpenResolvesRelativePathsAgainstCwdAndDirfd) {
