@@ -82,17 +82,11 @@ class Parser {
         {"driver", &Parser::parse_driver},
         {"rules_files", &Parser::parse_rules_files},
         {"rules", &Parser::parse_rule_selectors},
-        {"priority", &Parser::parse_priority},
-        {"json_output", &Parser::parse_json_output},
         {"rule_matching", &Parser::parse_rule_matching},
+        // Parsed by the output module (output::parse_outputs_config) from Config::root.
+        {"outputs", &Parser::accept_section},
     };
-    for (const auto& key : external_sections()) top_level.push_back({key, &Parser::accept_section});
     return parse_map(root, "", top_level);
-  }
-
-  static std::vector<std::string>& external_sections() {
-    static std::vector<std::string> keys;
-    return keys;
   }
 
   // "rtsec.yaml:12: driver.kind: msg"; without a line when the mark is unknown.
@@ -169,20 +163,6 @@ class Parser {
     return Ok{};
   }
 
-  Status parse_priority(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
-    auto p = value.IsScalar() ? rules::parse_priority(value.Scalar()) : std::nullopt;
-    if (!p)
-      return error(at, path,
-                   "expected a priority (emergency, alert, critical, error, warning, notice, "
-                   "info, debug)");
-    config_.priority = *p;
-    return Ok{};
-  }
-
-  Status parse_json_output(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
-    return parse_bool(value, at, path, config_.json_output);
-  }
-
   Status parse_rule_matching(const YAML::Node& value, const YAML::Node& at,
                              const std::string& path) {
     if (!value.IsScalar() || (value.Scalar() != "first" && value.Scalar() != "all"))
@@ -191,20 +171,7 @@ class Parser {
     return Ok{};
   }
 
-  // Parsed by its own module from Config::root.
   Status accept_section(const YAML::Node&, const YAML::Node&, const std::string&) { return Ok{}; }
-
-  Status parse_bool(const YAML::Node& value, const YAML::Node& at, const std::string& path,
-                    bool& out) {
-    if (value.IsScalar()) {
-      const std::string& v = value.Scalar();
-      if (v == "true" || v == "false") {
-        out = v == "true";
-        return Ok{};
-      }
-    }
-    return error(at, path, "expected true or false");
-  }
 
   Status parse_driver_kind(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
     if (!value.IsScalar()) return expected(value, at, path, "a scalar");
@@ -305,18 +272,13 @@ class Parser {
 
 }  // namespace
 
-void register_config_section(std::string_view key) {
-  auto& keys = Parser::external_sections();
-  if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.emplace_back(key);
-}
-
 namespace {
 
 // "a.b.c=value": sets root[a][b][c] to value, read as YAML (true, 3, [x, y]).
 Status apply_override(YAML::Node& root, const std::string& text) {
   const size_t eq = text.find('=');
   if (eq == std::string::npos || eq == 0)
-    return make_error("-o " + text + ": expected key=value (e.g. -o json_output=true)", EINVAL);
+    return make_error("-o " + text + ": expected key=value (e.g. -o outputs.json_output=true)", EINVAL);
   const std::string path = text.substr(0, eq);
   YAML::Node value = YAML::Load(text.substr(eq + 1));
   if (!root.IsMap()) root = YAML::Node(YAML::NodeType::Map);

@@ -83,8 +83,9 @@ TEST(Config, UnknownDriverNamesFileLineAndKey) {
 TEST(Config, UnknownKeysAreRefusedWithASuggestion) {
   EXPECT_EQ(parse_error("# rtsec\ndrivr:\n  kind: ebpf\n"),
             "rtsec.yaml:2: unknown key 'drivr' (did you mean 'driver'?)");
-  EXPECT_EQ(parse_error("driver:\n  kind: ebpf\noutputs: []\n"),
-            "rtsec.yaml:3: unknown key 'outputs' (known top-level keys: driver)");
+  EXPECT_EQ(parse_error("driver:\n  kind: ebpf\nalerts: []\n"),
+            "rtsec.yaml:3: unknown key 'alerts' (known top-level keys: driver, rules_files, "
+            "rules, rule_matching, outputs)");
   EXPECT_EQ(parse_error("driver:\n  knd: ebpf\n"),
             "rtsec.yaml:2: unknown key 'driver.knd' (did you mean 'driver.kind'?)");
   EXPECT_EQ(parse_error("driver:\n  bpf:\n    x: 1\n"),

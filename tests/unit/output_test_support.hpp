@@ -106,7 +106,8 @@ class FakeRegistry final : public engine::FieldRegistry {
       std::string text(name);
       if (arg) text += "[" + std::string(*arg) + "]";
       bound_names.push_back(text);
-      return engine::BoundField{&d, text, std::make_shared<FakeExtractor>(event_, text)};
+      return engine::BoundField{&d, text, std::make_shared<FakeExtractor>(event_, text),
+                                d.multi && !(arg && d.arg == engine::FieldArg::kOptionalIndex)};
     }
     return make_error("unknown field '" + std::string(name) + "'");
   }

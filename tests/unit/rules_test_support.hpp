@@ -150,7 +150,8 @@ class FakeRegistry : public engine::FieldRegistry {
         break;
     }
     if (arg) key += "[" + std::string(*arg) + "]";
-    return engine::BoundField{def, key, std::make_shared<FakeExtractor>(key)};
+    return engine::BoundField{def, key, std::make_shared<FakeExtractor>(key),
+                              def->multi && !(arg && def->arg == FieldArg::kOptionalIndex)};
   }
 
   std::span<const engine::FieldDef> fields() const override { return defs_; }

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "rtsec/result.hpp"
-#include "rtsec/rules/priority.hpp"
 
 namespace rtsec {
 
@@ -34,10 +33,8 @@ struct Config {
   // Rules files and directories, relative ones resolved against the config file's directory.
   std::vector<std::filesystem::path> rules_files;
   std::vector<RuleSelector> rules;
-  rules::Priority priority = rules::Priority::kDebug;  // the least severe alert emitted
-  bool json_output = false;
   bool rule_matching_all = false;  // rule_matching: all (default first, as Falco)
-  // The whole document, for sections parsed by their own modules (outputs).
+  // The whole document, for sections parsed by their own modules (outputs:).
   YAML::Node root;
   std::filesystem::path source;  // the file it came from; empty for defaults
 };
@@ -57,8 +54,5 @@ std::filesystem::path executable_dir();
 std::filesystem::path default_plugin_dir();        // <exe>/../lib/rtsec
 std::filesystem::path default_config_path();       // <exe>/../etc/rtsec/rtsec.yaml, else /etc/rtsec/rtsec.yaml
 
-// Top-level keys that other modules parse from Config::root (outputs), so
-// that the config parser accepts them.
-void register_config_section(std::string_view key);
 
 }  // namespace rtsec

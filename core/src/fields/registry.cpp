@@ -117,7 +117,7 @@ class DefaultRegistry final : public FieldRegistry {
     auto ex = e.make(ref);
     if (!ex) return make_error(text + ": " + ex.error().message);
     const FieldDef* def = e.def_for ? e.def_for(ref) : &defs_[idx];
-    return BoundField{def, std::move(text), std::move(*ex)};
+    return BoundField{def, std::move(text), std::move(*ex), def->multi && !ref.index};
   }
 
   std::span<const FieldDef> fields() const override { return defs_; }

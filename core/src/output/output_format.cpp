@@ -277,7 +277,7 @@ class FormatCompiler {
     FieldType type = field.def->type;
     for (Transform t : token.transforms) {
       if (t == Transform::kLen) {
-        if (type != FieldType::kString && !field.def->multi) {
+        if (type != FieldType::kString && !field.multi) {
           return fail(token_column_, "len() needs a string or a list; " + field.text + " is " +
                                          std::string(type_word(type)));
         }
@@ -343,7 +343,7 @@ void OutputFormat::render(engine::EvalContext& ctx, std::string& out,
     }
     size_t start = out.size();
     const ValueList* shown = present[token.field] ? &values[token.field] : nullptr;
-    bool multi = fields_[token.field].def->multi;
+    bool multi = fields_[token.field].multi;
     if (shown && !token.transforms.empty()) {
       ValueList current;
       // Copy in: transforms need owned strings they can rewrite.
@@ -414,7 +414,7 @@ void OutputFormat::render(engine::EvalContext& ctx, std::string& out,
       FieldValue v;
       if (!present[i]) {
         v = FieldValue::null();
-      } else if (fields_[i].def->multi) {
+      } else if (fields_[i].multi) {
         std::vector<FieldValue> items;
         for (const Value& x : values[i]) items.push_back(to_json(x));
         v = FieldValue::array(std::move(items));

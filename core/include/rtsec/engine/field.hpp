@@ -104,6 +104,9 @@ struct BoundField {
   const FieldDef* def = nullptr;
   std::string text;  // as written in the rule: "proc.aname[2]", "evt.arg.flags"
   std::shared_ptr<const Extractor> extractor;
+  // Yields a list: a multi field without an index (proc.aname is every
+  // ancestor, proc.aname[2] one of them).
+  bool multi = false;
 };
 
 class FieldRegistry {

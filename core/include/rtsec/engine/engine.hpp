@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// Per event: update the state, evaluate the rules indexed under the event's
+// type, turn matches into alerts, let the state drop what the event ended.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "rtsec/decoder.hpp"
+#include "rtsec/engine/eval_context.hpp"
+#include "rtsec/engine/ruleset.hpp"
+#include "rtsec/output/alert.hpp"
+#include "rtsec/state/state.hpp"
+
+namespace rtsec::engine {
+
+struct EngineStats {
+  uint64_t events = 0;
+  uint64_t evaluations = 0;  // rule conditions evaluated
+  uint64_t alerts = 0;
+  std::unordered_map<std::string, uint64_t> alerts_by_rule;
+};
+
+class Engine {
+ public:
+  using AlertSink = std::function<void(output::Alert&&)>;
+
+  // match_all: every matching rule alerts (rule_matching: all); otherwise the
+  // first one in load order, as Falco does by default.
+  Engine(state::State& state, AlertSink sink, bool match_all);
+
+  // Takes effect from the next event; the previous ruleset is released once
+  // no event uses it.
+  void set_ruleset(std::shared_ptr<const Ruleset> ruleset) { ruleset_ = std::move(ruleset); }
+  const std::shared_ptr<const Ruleset>& ruleset() const { return ruleset_; }
+
+  void process(const DecodedEvent& ev);
+  const EngineStats& stats() const { return stats_; }
+
+ private:
+  output::Alert make_alert(const ActiveRule& rule);
+
+  state::State& state_;
+  AlertSink sink_;
+  bool match_all_;
+  std::shared_ptr<const Ruleset> ruleset_;
+  EvalContext ctx_;
+  EngineStats stats_;
+};
+
+}  // namespace rtsec::engine
