@@ -91,7 +91,7 @@ std::unique_ptr<Dispatcher> make_dispatcher(std::shared_ptr<Recorder> r,
   return std::make_unique<Dispatcher>(std::move(options), std::move(outputs));
 }
 
-TEST(TokenBucketTest, BurstThenRate) {
+TEST(OutputTokenBucketTest, BurstThenRate) {
   TokenBucket b(2.0, 3.0, 0);  // 2 a second, burst 3
   EXPECT_TRUE(b.claim(0));
   EXPECT_TRUE(b.claim(0));
@@ -106,14 +106,14 @@ TEST(TokenBucketTest, BurstThenRate) {
   EXPECT_FALSE(b.claim(10'000'000'000));
 }
 
-TEST(TokenBucketTest, FractionalRate) {
+TEST(OutputTokenBucketTest, FractionalRate) {
   TokenBucket b(1.0 / 30, 1.0, 0);  // Falco's example: one alert every 30 s
   EXPECT_TRUE(b.claim(0));
   EXPECT_FALSE(b.claim(29'000'000'000));
   EXPECT_TRUE(b.claim(30'000'000'001));
 }
 
-TEST(DispatcherTest, DeliversToEveryOutput) {
+TEST(OutputDispatcherTest, DeliversToEveryOutput) {
   auto r1 = std::make_shared<Recorder>();
   auto r2 = std::make_shared<Recorder>();
   std::vector<std::unique_ptr<Output>> outputs;
@@ -135,7 +135,7 @@ TEST(DispatcherTest, DeliversToEveryOutput) {
   EXPECT_EQ(r1->closes, 1);
 }
 
-TEST(DispatcherTest, FillsTheHostname) {
+TEST(OutputDispatcherTest, FillsTheHostname) {
   auto r = std::make_shared<Recorder>();
   DispatcherOptions o;
   o.hostname = "host-a";
@@ -156,7 +156,7 @@ TEST(DispatcherTest, FillsTheHostname) {
   EXPECT_FALSE(host_name().empty());
 }
 
-TEST(DispatcherTest, PriorityThreshold) {
+TEST(OutputDispatcherTest, PriorityThreshold) {
   auto r = std::make_shared<Recorder>();
   DispatcherOptions o;
   o.min_priority = rules::Priority::kWarning;
@@ -175,7 +175,7 @@ TEST(DispatcherTest, PriorityThreshold) {
   EXPECT_EQ(s.dispatched, 2u);
 }
 
-TEST(DispatcherTest, RateLimitPerRule) {
+TEST(OutputDispatcherTest, RateLimitPerRule) {
   auto r = std::make_shared<Recorder>();
   DispatcherOptions o;
   o.rate_limit = {0.001, 3};  // a burst of 3, then about nothing
@@ -193,7 +193,7 @@ TEST(DispatcherTest, RateLimitPerRule) {
   EXPECT_EQ(s.rate_limited_rules[0].suppressed, 7u);
 }
 
-TEST(DispatcherTest, RateZeroMeansNoLimit) {
+TEST(OutputDispatcherTest, RateZeroMeansNoLimit) {
   auto r = std::make_shared<Recorder>();
   DispatcherOptions o;
   o.rate_limit = {0, 1};
@@ -203,7 +203,7 @@ TEST(DispatcherTest, RateZeroMeansNoLimit) {
   EXPECT_EQ(r->count(), 50u);
 }
 
-TEST(DispatcherTest, AStuckOutputDropsAndCountsButNeverBlocksEmit) {
+TEST(OutputDispatcherTest, AStuckOutputDropsAndCountsButNeverBlocksEmit) {
   auto r = std::make_shared<Recorder>();
   r->blocked = true;
   DispatcherOptions o;
@@ -229,7 +229,7 @@ TEST(DispatcherTest, AStuckOutputDropsAndCountsButNeverBlocksEmit) {
   EXPECT_NE(format_stats(s).find("dropped (queue full)"), std::string::npos);
 }
 
-TEST(DispatcherTest, FailuresAreCounted) {
+TEST(OutputDispatcherTest, FailuresAreCounted) {
   auto r = std::make_shared<Recorder>();
   r->fail = true;
   DispatcherOptions o;
@@ -243,7 +243,7 @@ TEST(DispatcherTest, FailuresAreCounted) {
   EXPECT_EQ(s.outputs[0].last_error, "fake failure");
 }
 
-TEST(DispatcherTest, ReopenRunsOnTheOutputsThread) {
+TEST(OutputDispatcherTest, ReopenRunsOnTheOutputsThread) {
   auto r = std::make_shared<Recorder>();
   auto d = make_dispatcher(r);
   d->emit(make_alert("R"));
@@ -258,7 +258,7 @@ TEST(DispatcherTest, ReopenRunsOnTheOutputsThread) {
   ASSERT_TRUE(r->wait_for_count(2));
 }
 
-TEST(DispatcherTest, ShutdownDrainsTheQueue) {
+TEST(OutputDispatcherTest, ShutdownDrainsTheQueue) {
   auto r = std::make_shared<Recorder>();
   r->blocked = true;
   DispatcherOptions o;
@@ -277,7 +277,7 @@ TEST(DispatcherTest, ShutdownDrainsTheQueue) {
   EXPECT_EQ(d->stats().outputs[0].dropped, 1u);
 }
 
-TEST(DispatcherTest, ShutdownGivesUpAtTheDeadlineAndSaysHowMany) {
+TEST(OutputDispatcherTest, ShutdownGivesUpAtTheDeadlineAndSaysHowMany) {
   auto r = std::make_shared<Recorder>();
   r->blocked = true;
   DispatcherOptions o;
@@ -295,7 +295,7 @@ TEST(DispatcherTest, ShutdownGivesUpAtTheDeadlineAndSaysHowMany) {
   EXPECT_EQ(s.outputs[0].abandoned, 9u);
 }
 
-TEST(DispatcherTest, CreateFromConfig) {
+TEST(OutputDispatcherTest, CreateFromConfig) {
   OutputsConfig c;
   c.stdout_output.enabled = false;
   c.file_output.enabled = true;
