@@ -298,7 +298,7 @@ TEST_F(OutputChannelsTest, KeptAliveProgramThatExitsIsRestartedWithoutSigpipe) {
   ASSERT_TRUE(eventually([&] { return stats().delivered == 1; }));
   ASSERT_TRUE(eventually([&] { return read_lines(out).size() == 1; }));
   std::this_thread::sleep_for(100ms);  // head has exited
-  d->emit(make_alert(2));  // no SIGPIPE kills us; the program is restarted (throttled)
+  d->emit(make_alert(2));              // no SIGPIPE kills us; the program is restarted (throttled)
   ASSERT_TRUE(eventually([&] { return stats().delivered + stats().failed == 2; }));
   std::this_thread::sleep_for(1100ms);
   d->emit(make_alert(3));
@@ -370,8 +370,8 @@ TEST_F(OutputChannelsTest, SyslogRfc3164AsSyslog3WritesIt) {
   d->shutdown(5s);
   // user.err = 1*8+3; the time is the alert's, local (UTC here).
   std::string pid = std::to_string(getpid());
-  EXPECT_EQ(m1, "<11>Nov 14 22:13:20 rtsec[" + pid + "]: " +
-                    format_text(make_alert(1, rules::Priority::kError), FormatOptions{}));
+  EXPECT_EQ(m1, "<11>Nov 14 22:13:20 rtsec[" + pid +
+                    "]: " + format_text(make_alert(1, rules::Priority::kError), FormatOptions{}));
   EXPECT_EQ(m2.substr(0, 4), "<15>");
   EXPECT_EQ(d->stats().outputs[0].delivered, 2u);
 }
@@ -389,8 +389,8 @@ TEST_F(OutputChannelsTest, SyslogRfc5424WithFacilityAndJson) {
   d->emit(make_alert(1, rules::Priority::kWarning));
   std::string m = sock.receive();
   d->shutdown(5s);
-  std::string prefix = "<132>1 2023-11-14T22:13:20.123456Z test-host rtsec " +
-                       std::to_string(getpid()) + " - - ";
+  std::string prefix =
+      "<132>1 2023-11-14T22:13:20.123456Z test-host rtsec " + std::to_string(getpid()) + " - - ";
   ASSERT_EQ(m.substr(0, prefix.size()), prefix);
   auto j = nlohmann::json::parse(m.substr(prefix.size()));
   EXPECT_EQ(j["rule"], "Rule 1");

@@ -120,8 +120,8 @@ class TestHttpServer {
         }
         pos = end + 2;
       }
-      size_t length = req.headers.count("content-length")
-                          ? std::stoul(req.headers["content-length"]) : 0;
+      size_t length =
+          req.headers.count("content-length") ? std::stoul(req.headers["content-length"]) : 0;
       while (buf.size() < length) {
         if (!read_some(fd, buf, chunk, sizeof chunk)) return close(fd), void();
       }
@@ -186,8 +186,9 @@ Alert make_alert(int n) {
   a.time_ns = 1700000000123456789ULL + static_cast<uint64_t>(n);
   a.rule = "Write below binary dir";
   a.priority = rules::Priority::kError;
-  a.output = "File below a known binary directory opened for writing (file=/bin/surprise "
-             "command=touch /bin/surprise)";
+  a.output =
+      "File below a known binary directory opened for writing (file=/bin/surprise "
+      "command=touch /bin/surprise)";
   a.output_fields = {{"fd.name", FieldValue::string("/bin/surprise")},
                      {"proc.cmdline", FieldValue::string("touch /bin/surprise")},
                      {"user.uid", FieldValue::unsigned_integer(0)},

@@ -39,8 +39,9 @@ class OutputAlertTest : public ::testing::Test {
     a.rule = "Write below binary dir";
     a.priority = rules::Priority::kError;
     a.hostname = "node-1";
-    a.output = "File below a known binary directory opened for writing (user=root "
-               "file=/bin/surprise)";
+    a.output =
+        "File below a known binary directory opened for writing (user=root "
+        "file=/bin/surprise)";
     a.output_fields = {{"user.name", FieldValue::string("root")},
                        {"fd.name", FieldValue::string("/bin/surprise")},
                        {"proc.pid", FieldValue::unsigned_integer(4242)},
@@ -63,17 +64,23 @@ std::string falco_json(const Alert& a, const FormatOptions& o) {
   event["source"] = a.source;
   event["hostname"] = a.hostname;
   if (o.json_include_output_property) event["output"] = format_text(a, o);
-  if (o.json_include_tags_property) event["tags"] = std::set<std::string>(a.tags.begin(), a.tags.end());
+  if (o.json_include_tags_property)
+    event["tags"] = std::set<std::string>(a.tags.begin(), a.tags.end());
   if (o.json_include_message_property) event["message"] = a.output;
   if (o.json_include_output_fields_property) {
     nlohmann::json fields = nlohmann::json::object();
     std::function<nlohmann::json(const FieldValue&)> conv = [&](const FieldValue& v) {
       switch (v.kind) {
-        case FieldValue::Kind::kNull: return nlohmann::json();
-        case FieldValue::Kind::kString: return nlohmann::json(v.str);
-        case FieldValue::Kind::kInt: return nlohmann::json(v.i);
-        case FieldValue::Kind::kUint: return nlohmann::json(v.u);
-        case FieldValue::Kind::kBool: return nlohmann::json(v.b);
+        case FieldValue::Kind::kNull:
+          return nlohmann::json();
+        case FieldValue::Kind::kString:
+          return nlohmann::json(v.str);
+        case FieldValue::Kind::kInt:
+          return nlohmann::json(v.i);
+        case FieldValue::Kind::kUint:
+          return nlohmann::json(v.u);
+        case FieldValue::Kind::kBool:
+          return nlohmann::json(v.b);
         case FieldValue::Kind::kList: {
           nlohmann::json arr = nlohmann::json::array();
           for (const auto& x : v.list) arr.push_back(conv(x));
@@ -161,10 +168,11 @@ TEST_F(OutputAlertTest, JsonIncludeOptions) {
 
 TEST_F(OutputAlertTest, JsonEscapesAsFalcosWriter) {
   Alert a = sample();
-  a.output = "quote\" backslash\\ nl\n cr\r tab\t bell\x07 del\x7f slash/ utf8 \xc3\xa9\xe2\x82\xac";
-  a.output_fields = {{"proc.cmdline", FieldValue::string("sh -c 'echo \"$(id)\"'\n\x01")},
-                     {"fd.types", FieldValue::array({FieldValue::string("file"),
-                                                     FieldValue::string("pipe")})}};
+  a.output =
+      "quote\" backslash\\ nl\n cr\r tab\t bell\x07 del\x7f slash/ utf8 \xc3\xa9\xe2\x82\xac";
+  a.output_fields = {
+      {"proc.cmdline", FieldValue::string("sh -c 'echo \"$(id)\"'\n\x01")},
+      {"fd.types", FieldValue::array({FieldValue::string("file"), FieldValue::string("pipe")})}};
   a.tags = {"b", "a", "b"};
   FormatOptions o;
   EXPECT_EQ(format_json(a, o), falco_json(a, o));
@@ -175,12 +183,26 @@ TEST_F(OutputAlertTest, JsonEscapesAsFalcosWriter) {
 
 TEST_F(OutputAlertTest, InvalidUtf8IsReplaced) {
   std::string out;
-  append_json_string(out, "a\xff" "b\xc3" "c\xe2\x82" "d\xed\xa0\x80" "e");
-  EXPECT_EQ(out, "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\xEF\xBF\xBD" "d"
-                 "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "e\"");
+  append_json_string(out,
+                     "a\xff"
+                     "b\xc3"
+                     "c\xe2\x82"
+                     "d\xed\xa0\x80"
+                     "e");
+  EXPECT_EQ(out,
+            "\"a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD"
+            "c\xEF\xBF\xBD"
+            "d"
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+            "e\"");
   EXPECT_TRUE(nlohmann::json::accept(out));
   // As Falco's writer replaces them.
-  EXPECT_EQ(out, nlohmann::json("a\xff" "b\xc3" "c\xe2\x82" "d\xed\xa0\x80" "e")
+  EXPECT_EQ(out, nlohmann::json("a\xff"
+                                "b\xc3"
+                                "c\xe2\x82"
+                                "d\xed\xa0\x80"
+                                "e")
                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   out.clear();
   append_json_string(out, "\xf0\x9f\x98\x80 ok");  // a valid 4-byte sequence
@@ -189,8 +211,8 @@ TEST_F(OutputAlertTest, InvalidUtf8IsReplaced) {
 
 TEST_F(OutputAlertTest, AllPriorities) {
   Alert a = sample();
-  const char* names[] = {"Emergency", "Alert", "Critical", "Error",
-                         "Warning", "Notice", "Informational", "Debug"};
+  const char* names[] = {"Emergency", "Alert",  "Critical",      "Error",
+                         "Warning",   "Notice", "Informational", "Debug"};
   for (int p = 0; p < 8; ++p) {
     a.priority = static_cast<rules::Priority>(p);
     EXPECT_EQ(format_text(a, {}).substr(0, 20 + std::string(names[p]).size()),

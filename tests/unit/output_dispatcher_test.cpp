@@ -291,7 +291,7 @@ TEST(OutputDispatcherTest, ShutdownGivesUpAtTheDeadlineAndSaysHowMany) {
   d->shutdown(100ms);  // the output is stuck past the deadline
   releaser.join();
   auto s = d->stats();
-  EXPECT_EQ(s.outputs[0].delivered, 1u);   // the one it was holding
+  EXPECT_EQ(s.outputs[0].delivered, 1u);  // the one it was holding
   EXPECT_EQ(s.outputs[0].abandoned, 9u);
 }
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Output format strings: Falco's %field syntax, value formatting, <NA>,
 // output_fields, and errors with their column.
+#include "rtsec/output/output_format.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
 #include "output_test_support.hpp"
-#include "rtsec/output/output_format.hpp"
 
 namespace rtsec::output {
 namespace {
@@ -181,8 +182,9 @@ TEST_F(OutputFormatTest, ErrorsGiveTheColumn) {
   EXPECT_EQ(compile_error("%12"), "column 2: a width must be followed by a field name");
   EXPECT_EQ(compile_error("%proc.aname[2"), "column 12: missing ']' after 'proc.aname[2'");
   EXPECT_EQ(compile_error("%tolower(proc.name"), "column 19: expected ')' to close tolower(");
-  EXPECT_EQ(compile_error("%tolower(proc.pid)"), "column 1: tolower() needs a string; proc.pid is "
-                                                 "a number");
+  EXPECT_EQ(compile_error("%tolower(proc.pid)"),
+            "column 1: tolower() needs a string; proc.pid is "
+            "a number");
   EXPECT_EQ(compile_error("%tolower(proc.namex)"), "column 10: unknown field 'proc.namex'");
 }
 

@@ -44,12 +44,22 @@ class FakeExtractor final : public engine::Extractor {
     if (it == event_->fields.end()) return false;
     for (const auto& v : it->second.values) {
       switch (v.type) {
-        case engine::FieldType::kString: out.add_string(v.s); break;
-        case engine::FieldType::kInt: out.add_int(v.i); break;
-        case engine::FieldType::kUint: out.add_uint(v.u); break;
-        case engine::FieldType::kBool: out.add_bool(v.i != 0); break;
+        case engine::FieldType::kString:
+          out.add_string(v.s);
+          break;
+        case engine::FieldType::kInt:
+          out.add_int(v.i);
+          break;
+        case engine::FieldType::kUint:
+          out.add_uint(v.u);
+          break;
+        case engine::FieldType::kBool:
+          out.add_bool(v.i != 0);
+          break;
         case engine::FieldType::kIp:
-        case engine::FieldType::kIpNet: out.add_ip(v.ip, v.type); break;
+        case engine::FieldType::kIpNet:
+          out.add_ip(v.ip, v.type);
+          break;
       }
     }
     return true;

@@ -99,8 +99,8 @@ std::string format_time_iso8601(uint64_t time_ns) { return utc_with_ns(time_ns, 
 std::string format_json_time(uint64_t time_ns) { return utc_with_ns(time_ns, "Z"); }
 
 std::string format_text(const Alert& alert, const FormatOptions& options) {
-  std::string line =
-      options.time_format_iso_8601 ? format_time_iso8601(alert.time_ns) : format_time(alert.time_ns);
+  std::string line = options.time_format_iso_8601 ? format_time_iso8601(alert.time_ns)
+                                                  : format_time(alert.time_ns);
   line += ": ";
   line += rules::priority_name(alert.priority);
   line += ' ';
@@ -178,13 +178,27 @@ void append_json_string(std::string& out, std::string_view s) {
       continue;
     }
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -201,11 +215,21 @@ void append_json_string(std::string& out, std::string_view s) {
 
 void append_json_value(std::string& out, const FieldValue& value) {
   switch (value.kind) {
-    case FieldValue::Kind::kNull: out += "null"; break;
-    case FieldValue::Kind::kString: append_json_string(out, value.str); break;
-    case FieldValue::Kind::kInt: out += std::to_string(value.i); break;
-    case FieldValue::Kind::kUint: out += std::to_string(value.u); break;
-    case FieldValue::Kind::kBool: out += value.b ? "true" : "false"; break;
+    case FieldValue::Kind::kNull:
+      out += "null";
+      break;
+    case FieldValue::Kind::kString:
+      append_json_string(out, value.str);
+      break;
+    case FieldValue::Kind::kInt:
+      out += std::to_string(value.i);
+      break;
+    case FieldValue::Kind::kUint:
+      out += std::to_string(value.u);
+      break;
+    case FieldValue::Kind::kBool:
+      out += value.b ? "true" : "false";
+      break;
     case FieldValue::Kind::kList:
       out += '[';
       for (size_t i = 0; i < value.list.size(); ++i) {

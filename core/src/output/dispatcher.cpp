@@ -97,9 +97,10 @@ EmitResult Dispatcher::emit(Alert&& alert) {
         auto t = std::chrono::steady_clock::now();
         if (t - rl.last_report >= kLimitReportInterval) {
           rl.last_report = t;
-          spdlog::warn("rule '{}': alerts over the rate limit ({}/s, burst {}) are held back; "
-                       "{} so far",
-                       alert.rule, limit.rate, limit.max_burst, rl.suppressed);
+          spdlog::warn(
+              "rule '{}': alerts over the rate limit ({}/s, burst {}) are held back; "
+              "{} so far",
+              alert.rule, limit.rate, limit.max_burst, rl.suppressed);
         }
         return EmitResult::kRateLimited;
       }
@@ -147,9 +148,9 @@ void Dispatcher::shutdown(std::chrono::milliseconds timeout) {
 
 std::string format_stats(const DispatcherStats& s) {
   std::string out = "alerts: " + std::to_string(s.emitted) + " emitted, " +
-                    std::to_string(s.dispatched) + " sent, " +
-                    std::to_string(s.below_priority) + " below the priority threshold, " +
-                    std::to_string(s.rate_limited) + " rate limited";
+                    std::to_string(s.dispatched) + " sent, " + std::to_string(s.below_priority) +
+                    " below the priority threshold, " + std::to_string(s.rate_limited) +
+                    " rate limited";
   for (const auto& o : s.outputs) {
     out += "; " + o.name + ": " + std::to_string(o.delivered) + " delivered, " +
            std::to_string(o.failed) + " failed, " + std::to_string(o.dropped) +

@@ -25,12 +25,16 @@ bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) 
 
 std::string_view type_word(FieldType t) {
   switch (t) {
-    case FieldType::kString: return "a string";
+    case FieldType::kString:
+      return "a string";
     case FieldType::kInt:
-    case FieldType::kUint: return "a number";
-    case FieldType::kBool: return "a boolean";
+    case FieldType::kUint:
+      return "a number";
+    case FieldType::kBool:
+      return "a boolean";
     case FieldType::kIp:
-    case FieldType::kIpNet: return "an address";
+    case FieldType::kIpNet:
+      return "an address";
   }
   return "a value";
 }
@@ -43,21 +47,35 @@ void append_ip(std::string& out, const engine::IpAddr& ip) {
 
 void append_text(std::string& out, const Value& v) {
   switch (v.type) {
-    case FieldType::kString: out += v.s; break;
-    case FieldType::kInt: out += std::to_string(v.i); break;
-    case FieldType::kUint: out += std::to_string(v.u); break;
-    case FieldType::kBool: out += v.i ? "true" : "false"; break;
+    case FieldType::kString:
+      out += v.s;
+      break;
+    case FieldType::kInt:
+      out += std::to_string(v.i);
+      break;
+    case FieldType::kUint:
+      out += std::to_string(v.u);
+      break;
+    case FieldType::kBool:
+      out += v.i ? "true" : "false";
+      break;
     case FieldType::kIp:
-    case FieldType::kIpNet: append_ip(out, v.ip); break;
+    case FieldType::kIpNet:
+      append_ip(out, v.ip);
+      break;
   }
 }
 
 FieldValue to_json(const Value& v) {
   switch (v.type) {
-    case FieldType::kString: return FieldValue::string(std::string(v.s));
-    case FieldType::kInt: return FieldValue::integer(v.i);
-    case FieldType::kUint: return FieldValue::unsigned_integer(v.u);
-    case FieldType::kBool: return FieldValue::boolean(v.i != 0);
+    case FieldType::kString:
+      return FieldValue::string(std::string(v.s));
+    case FieldType::kInt:
+      return FieldValue::integer(v.i);
+    case FieldType::kUint:
+      return FieldValue::unsigned_integer(v.u);
+    case FieldType::kBool:
+      return FieldValue::boolean(v.i != 0);
     case FieldType::kIp:
     case FieldType::kIpNet: {
       std::string s;
@@ -300,11 +318,16 @@ class FormatCompiler {
   }
   static std::string_view transform_name(Transform t) {
     switch (t) {
-      case Transform::kToLower: return "tolower";
-      case Transform::kToUpper: return "toupper";
-      case Transform::kBasename: return "basename";
-      case Transform::kB64: return "b64";
-      case Transform::kLen: return "len";
+      case Transform::kToLower:
+        return "tolower";
+      case Transform::kToUpper:
+        return "toupper";
+      case Transform::kBasename:
+        return "basename";
+      case Transform::kB64:
+        return "b64";
+      case Transform::kLen:
+        return "len";
     }
     return "?";
   }
@@ -327,8 +350,7 @@ Result<OutputFormat> OutputFormat::compile(std::string_view format,
   return FormatCompiler(format, registry).run(error_column);
 }
 
-void OutputFormat::render(engine::EvalContext& ctx, std::string& out,
-                          OutputFields* fields) const {
+void OutputFormat::render(engine::EvalContext& ctx, std::string& out, OutputFields* fields) const {
   // Each field once, however often the format names it.
   std::vector<ValueList> values(fields_.size());
   std::vector<bool> present(fields_.size());
@@ -381,11 +403,14 @@ void OutputFormat::render(engine::EvalContext& ctx, std::string& out,
               }
               case Transform::kB64: {
                 auto decoded = b64_decode(s);
-                if (!decoded) ok = false;
-                else s = std::move(*decoded);
+                if (!decoded)
+                  ok = false;
+                else
+                  s = std::move(*decoded);
                 break;
               }
-              case Transform::kLen: break;
+              case Transform::kLen:
+                break;
             }
             if (!ok) break;
             next.add_owned_string(std::move(s));

@@ -30,11 +30,16 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string_view node_kind(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Null: return "nothing";
-    default: return "an undefined value";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Null:
+      return "nothing";
+    default:
+      return "an undefined value";
   }
 }
 
@@ -54,8 +59,8 @@ constexpr Unsupported kUnsupported[] = {
 
 class Parser {
  public:
-  using Handler = std::function<Status(const YAML::Node& value, const YAML::Node& at,
-                                       const std::string& path)>;
+  using Handler =
+      std::function<Status(const YAML::Node& value, const YAML::Node& at, const std::string& path)>;
   struct Key {
     std::string_view name;
     Handler parse;
@@ -69,77 +74,89 @@ class Parser {
     if (!node.IsDefined() || node.IsNull()) return config_;
     if (!node.IsMap()) return expected(node, node, key_path_, "a map");
     auto& c = config_;
-    std::vector<Key> keys = {
-        {"priority", [&](auto& v, auto& at, auto& p) { return priority(v, at, p, c.min_priority); }},
-        {"json_output", flag(c.format.json_output)},
-        {"json_include_output_property", flag(c.format.json_include_output_property)},
-        {"json_include_message_property", flag(c.format.json_include_message_property)},
-        {"json_include_output_fields_property",
-         flag(c.format.json_include_output_fields_property)},
-        {"json_include_tags_property", flag(c.format.json_include_tags_property)},
-        {"time_format_iso_8601", flag(c.format.time_format_iso_8601)},
-        {"rate", [&](auto& v, auto& at, auto& p) { return real(v, at, p, c.rate_limit.rate); }},
-        {"max_burst", number(c.rate_limit.max_burst, 1, 1'000'000'000)},
-        {"output_timeout", number(c.output_timeout_ms, 1, 3'600'000)},
-        {"outputs_queue",
-         section({{"capacity", [&](auto& v, auto& at, auto& p) -> Status {
-                     if (v.IsScalar() && v.Scalar() == "0") {
-                       return error(at, p,
-                                    "rtsec's output queues are bounded: give a capacity of at "
-                                    "least 1 (Falco's 0 means unbounded)");
-                     }
-                     return number(c.queue_capacity, 1, 100'000'000)(v, at, p);
-                   }}})},
-        {"stdout_output", section({{"enabled", flag(c.stdout_output.enabled)}})},
-        {"file_output", section({{"enabled", flag(c.file_output.enabled)},
-                                 {"keep_alive", flag(c.file_output.keep_alive)},
-                                 {"filename", text(c.file_output.filename)}})},
-        {"program_output", section({{"enabled", flag(c.program_output.enabled)},
-                                    {"keep_alive", flag(c.program_output.keep_alive)},
-                                    {"program", text(c.program_output.program)}})},
-        {"http_output",
-         section({{"enabled", flag(c.http_output.enabled)},
-                  {"url", text(c.http_output.url)},
-                  {"user_agent", text(c.http_output.user_agent)},
-                  {"insecure", flag(c.http_output.insecure)},
-                  {"ca_cert", text(c.http_output.ca_cert)},
-                  {"ca_bundle", text(c.http_output.ca_bundle)},
-                  {"ca_path", text(c.http_output.ca_path)},
-                  {"mtls", flag(c.http_output.mtls)},
-                  {"client_cert", text(c.http_output.client_cert)},
-                  {"client_key", text(c.http_output.client_key)},
-                  {"keep_alive", flag(c.http_output.keep_alive)},
-                  {"echo", flag(c.http_output.echo)},
-                  {"timeout_ms", number(c.http_output.timeout_ms, 1, 3'600'000)},
-                  {"connect_timeout_ms", number(c.http_output.connect_timeout_ms, 1, 3'600'000)}})},
-        {"syslog_output",
-         section({{"enabled", flag(c.syslog_output.enabled)},
-                  {"socket", text(c.syslog_output.socket)},
-                  {"facility", [&](auto& v, auto& at, auto& p) -> Status {
-                     if (!v.IsScalar()) return expected(v, at, p, "a facility name");
-                     auto f = parse_syslog_facility(v.Scalar());
-                     if (!f) {
-                       return error(at, p,
-                                    "unknown facility '" + v.Scalar() +
-                                        "' (expected user, daemon, auth, authpriv, syslog, "
-                                        "local0 ... local7)");
-                     }
-                     c.syslog_output.facility = *f;
-                     return Ok{};
-                   }},
-                  {"ident", text(c.syslog_output.ident)},
-                  {"format", [&](auto& v, auto& at, auto& p) -> Status {
-                     std::string s = v.IsScalar() ? v.Scalar() : "";
-                     if (s == "rfc3164") {
-                       c.syslog_output.format = SyslogFormat::kRfc3164;
-                     } else if (s == "rfc5424") {
-                       c.syslog_output.format = SyslogFormat::kRfc5424;
-                     } else {
-                       return error(at, p, "expected rfc3164 or rfc5424");
-                     }
-                     return Ok{};
-                   }}})},
-    };
+    std::
+        vector<Key>
+            keys =
+                {
+                    {"priority", [&](auto& v, auto& at,
+                                     auto& p) { return priority(v, at, p, c.min_priority); }},
+                    {"json_output", flag(c.format.json_output)},
+                    {"json_include_output_property", flag(c.format.json_include_output_property)},
+                    {"json_include_message_property", flag(c.format.json_include_message_property)},
+                    {"json_include_output_fields_property",
+                     flag(c.format.json_include_output_fields_property)},
+                    {"json_include_tags_property", flag(c.format.json_include_tags_property)},
+                    {"time_format_iso_8601", flag(c.format.time_format_iso_8601)},
+                    {"rate",
+                     [&](auto& v, auto& at, auto& p) { return real(v, at, p, c.rate_limit.rate); }},
+                    {"max_burst", number(c.rate_limit.max_burst, 1, 1'000'000'000)},
+                    {"output_timeout", number(c.output_timeout_ms, 1, 3'600'000)},
+                    {"outputs_queue",
+                     section({{"capacity",
+                               [&](auto& v, auto& at, auto& p) -> Status {
+                                 if (v.IsScalar() && v.Scalar() == "0") {
+                                   return error(
+                                       at, p,
+                                       "rtsec's output queues are bounded: give a capacity of at "
+                                       "least 1 (Falco's 0 means unbounded)");
+                                 }
+                                 return number(c.queue_capacity, 1, 100'000'000)(v, at, p);
+                               }}})},
+                    {"stdout_output", section({{"enabled", flag(c.stdout_output.enabled)}})},
+                    {"file_output", section({{"enabled", flag(c.file_output.enabled)},
+                                             {"keep_alive", flag(c.file_output.keep_alive)},
+                                             {"filename", text(c.file_output.filename)}})},
+                    {"program_output", section({{"enabled", flag(c.program_output.enabled)},
+                                                {"keep_alive", flag(c.program_output.keep_alive)},
+                                                {"program", text(c.program_output.program)}})},
+                    {"http_output",
+                     section({{"enabled", flag(c.http_output.enabled)},
+                              {"url", text(c.http_output.url)},
+                              {"user_agent", text(c.http_output.user_agent)},
+                              {"insecure", flag(c.http_output.insecure)},
+                              {"ca_cert", text(c.http_output.ca_cert)},
+                              {"ca_bundle", text(c.http_output.ca_bundle)},
+                              {"ca_path", text(c.http_output.ca_path)},
+                              {"mtls", flag(c.http_output.mtls)},
+                              {"client_cert", text(c.http_output.client_cert)},
+                              {"client_key", text(c.http_output.client_key)},
+                              {"keep_alive", flag(c.http_output.keep_alive)},
+                              {"echo", flag(c.http_output.echo)},
+                              {"timeout_ms", number(c.http_output.timeout_ms, 1, 3'600'000)},
+                              {"connect_timeout_ms",
+                               number(c.http_output.connect_timeout_ms, 1, 3'600'000)}})},
+                    {"syslog_output", section({{"enabled", flag(c.syslog_output.enabled)},
+                                               {"socket", text(c.syslog_output.socket)},
+                                               {"facility",
+                                                [&](auto& v, auto& at, auto& p) -> Status {
+                                                  if (!v.IsScalar())
+                                                    return expected(v, at, p, "a facility name");
+                                                  auto f = parse_syslog_facility(v.Scalar());
+                                                  if (!f) {
+                                                    return error(at, p,
+                                                                 "unknown facility '" + v.Scalar() +
+                                                                     "' (expected user, daemon, "
+                                                                     "auth, authpriv, syslog, "
+                                                                     "local0 ... local7)");
+                                                  }
+                                                  c.syslog_output.facility = *f;
+                                                  return Ok{};
+                                                }},
+                                               {"ident", text(c.syslog_output.ident)},
+                                               {"format",
+                                                [&](auto& v, auto& at, auto& p) -> Status {
+                                                  std::string s = v.IsScalar() ? v.Scalar() : "";
+                                                  if (s == "rfc3164") {
+                                                    c.syslog_output.format = SyslogFormat::kRfc3164;
+                                                  } else if (s == "rfc5424") {
+                                                    c.syslog_output.format = SyslogFormat::kRfc5424;
+                                                  } else {
+                                                    return error(at, p,
+                                                                 "expected rfc3164 or rfc5424");
+                                                  }
+                                                  return Ok{};
+                                                }}})},
+                };
     if (auto st = parse_map(node, key_path_, keys); !st) return st.error();
     if (auto st = validate(node); !st) return st.error();
     return config_;
@@ -170,8 +187,8 @@ class Parser {
       if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
         return fail("http_output", "url '" + url + "' must start with http:// or https://");
       }
-      if (c.http_output.mtls && (c.http_output.client_cert.empty() ||
-                                 c.http_output.client_key.empty())) {
+      if (c.http_output.mtls &&
+          (c.http_output.client_cert.empty() || c.http_output.client_key.empty())) {
         return fail("http_output", "mtls needs client_cert and client_key");
       }
     }
@@ -234,8 +251,8 @@ class Parser {
   Status real(const YAML::Node& v, const YAML::Node& at, const std::string& p, double& out) {
     double d = 0;
     if (!v.IsScalar() || !YAML::convert<double>::decode(v, d) || !std::isfinite(d) || d < 0) {
-      return error(at, p, "expected a number of alerts per second (0 for no limit), got " +
-                              describe(v));
+      return error(at, p,
+                   "expected a number of alerts per second (0 for no limit), got " + describe(v));
     }
     out = d;
     return Ok{};
@@ -247,7 +264,8 @@ class Parser {
     if (!pr) {
       return error(at, p,
                    "expected a priority (emergency, alert, critical, error, warning, notice, "
-                   "informational, debug), got " + describe(v));
+                   "informational, debug), got " +
+                       describe(v));
     }
     out = *pr;
     return Ok{};
@@ -264,7 +282,8 @@ class Parser {
       seen.push_back(key);
       auto it = std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.name == key; });
       if (it == keys.end()) return unknown_key(kv.first, path, key, keys);
-      const YAML::Node& at = kv.second.IsNull() || kv.second.Mark().is_null() ? kv.first : kv.second;
+      const YAML::Node& at =
+          kv.second.IsNull() || kv.second.Mark().is_null() ? kv.first : kv.second;
       if (auto st = it->parse(kv.second, at, path + "." + key); !st) return st;
     }
     return Ok{};
@@ -272,12 +291,14 @@ class Parser {
 
   Status unknown_key(const YAML::Node& at, const std::string& path, const std::string& key,
                      const std::vector<Key>& keys) {
-    std::string_view section = path == key_path_ ? std::string_view() :
-                                                    std::string_view(path).substr(key_path_.size() + 1);
+    std::string_view section = path == key_path_
+                                   ? std::string_view()
+                                   : std::string_view(path).substr(key_path_.size() + 1);
     for (const auto& u : kUnsupported) {
       if (u.section == section && u.key == key && !u.why.empty()) {
-        return error(at, "", "'" + path + "." + key + "' is a Falco setting rtsec does not " +
-                                 "support: " + std::string(u.why));
+        return error(at, "",
+                     "'" + path + "." + key + "' is a Falco setting rtsec does not " +
+                         "support: " + std::string(u.why));
       }
     }
     std::string_view best;
@@ -343,10 +364,10 @@ std::optional<int> parse_syslog_facility(std::string_view name) {
     int code;
   };
   static constexpr Facility kFacilities[] = {
-      {"kern", 0},    {"user", 1},    {"mail", 2},    {"daemon", 3},  {"auth", 4},
-      {"syslog", 5},  {"lpr", 6},     {"news", 7},    {"uucp", 8},    {"cron", 9},
-      {"authpriv", 10}, {"ftp", 11},  {"local0", 16}, {"local1", 17}, {"local2", 18},
-      {"local3", 19}, {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23},
+      {"kern", 0},      {"user", 1},    {"mail", 2},    {"daemon", 3},  {"auth", 4},
+      {"syslog", 5},    {"lpr", 6},     {"news", 7},    {"uucp", 8},    {"cron", 9},
+      {"authpriv", 10}, {"ftp", 11},    {"local0", 16}, {"local1", 17}, {"local2", 18},
+      {"local3", 19},   {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23},
   };
   for (const auto& f : kFacilities) {
     if (f.name == name) return f.code;

@@ -32,7 +32,8 @@ std::string describe_status(int status) {
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
     const char* name = sigabbrev_np(sig);
-    return "killed by signal " + std::to_string(sig) + (name ? " (SIG" + std::string(name) + ")" : "");
+    return "killed by signal " + std::to_string(sig) +
+           (name ? " (SIG" + std::string(name) + ")" : "");
   }
   return "ended with status " + std::to_string(status);
 }
@@ -72,8 +73,8 @@ class Child {
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr,
-                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
     std::string sh = "/bin/sh", dash_c = "-c", command = program;
     char* argv[] = {sh.data(), dash_c.data(), command.data(), nullptr};
@@ -188,7 +189,8 @@ class ProgramOutput final : public Output {
       return make_error("program '" + config_.program + "' " + describe_status(*status) +
                         (written ? "" : " before reading the whole alert"));
     }
-    if (!written) return make_error("program '" + config_.program + "': " + written.error().message);
+    if (!written)
+      return make_error("program '" + config_.program + "': " + written.error().message);
     return Ok{};
   }
 

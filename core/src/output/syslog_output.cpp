@@ -63,8 +63,8 @@ class SyslogOutput final : public Output {
       std::snprintf(buf, sizeof buf, "<%d>1 %04d-%02d-%02dT%02d:%02d:%02d.%06uZ %s %s %d - - ", pri,
                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                     static_cast<unsigned>(alert.time_ns % 1'000'000'000 / 1000),
-                    alert.hostname.empty() ? "-" : alert.hostname.c_str(),
-                    config_.ident.c_str(), static_cast<int>(getpid()));
+                    alert.hostname.empty() ? "-" : alert.hostname.c_str(), config_.ident.c_str(),
+                    static_cast<int>(getpid()));
     } else {
       std::tm tm{};
       localtime_r(&sec, &tm);
@@ -99,9 +99,8 @@ class SyslogOutput final : public Output {
       err = errno;
       if (err != EPROTOTYPE) break;  // EPROTOTYPE: the socket is of the other type
     }
-    return make_error("cannot connect to syslog socket " + config_.socket + ": " +
-                          std::strerror(err),
-                      err);
+    return make_error(
+        "cannot connect to syslog socket " + config_.socket + ": " + std::strerror(err), err);
   }
 
   Status send_message(std::string_view msg) {

@@ -181,9 +181,10 @@ void OutputWorker::finish_stop(std::chrono::steady_clock::time_point wait_until)
   }
   auto st = stats();
   if (st.dropped + st.failed + st.abandoned + st.queue_depth > 0) {
-    spdlog::warn("output {}: {} delivered, {} failed, {} dropped (queue full), {} undelivered at "
-                 "shutdown",
-                 name_, st.delivered, st.failed, st.dropped, st.abandoned + st.queue_depth);
+    spdlog::warn(
+        "output {}: {} delivered, {} failed, {} dropped (queue full), {} undelivered at "
+        "shutdown",
+        name_, st.delivered, st.failed, st.dropped, st.abandoned + st.queue_depth);
   }
 }
 

@@ -57,7 +57,7 @@ std::unique_ptr<Output> make_syslog_output(const SyslogOutputConfig& config,
 // What happened to the alerts handed to one output.
 struct OutputStats {
   std::string name;
-  uint64_t queued = 0;     // accepted into the queue
+  uint64_t queued = 0;  // accepted into the queue
   uint64_t delivered = 0;
   uint64_t failed = 0;     // deliver() returned an error
   uint64_t dropped = 0;    // the queue was full

@@ -50,9 +50,9 @@ class OutputFormat {
  private:
   enum class Transform : uint8_t { kToLower, kToUpper, kBasename, kB64, kLen };
   struct Token {
-    std::string literal;  // text, when field is npos
-    size_t field = std::string::npos;  // index into fields_
-    size_t width = 0;                  // 0: as is
+    std::string literal;                // text, when field is npos
+    size_t field = std::string::npos;   // index into fields_
+    size_t width = 0;                   // 0: as is
     std::vector<Transform> transforms;  // applied innermost first
   };
   friend class FormatCompiler;

@@ -64,8 +64,8 @@ struct HttpOutputConfig {
   bool mtls = false;
   std::string client_cert;
   std::string client_key;
-  bool keep_alive = true;  // reuse the connection
-  bool echo = false;       // copy the response body to stdout
+  bool keep_alive = true;              // reuse the connection
+  bool echo = false;                   // copy the response body to stdout
   uint32_t timeout_ms = 5000;          // the whole request
   uint32_t connect_timeout_ms = 2000;  // the connection
 };
@@ -81,7 +81,7 @@ struct SyslogOutputConfig {
 };
 
 struct RateLimit {
-  double rate = 1.0;         // tokens gained per second; 0 turns the limit off
+  double rate = 1.0;          // tokens gained per second; 0 turns the limit off
   uint32_t max_burst = 1000;  // bucket size
 };
 
@@ -89,7 +89,7 @@ struct OutputsConfig {
   rules::Priority min_priority = rules::Priority::kDebug;
   FormatOptions format;
   RateLimit rate_limit;
-  size_t queue_capacity = 1000;  // per output
+  size_t queue_capacity = 1000;       // per output
   uint32_t output_timeout_ms = 2000;  // a program or socket write, a program's exit
   StdoutOutputConfig stdout_output;
   FileOutputConfig file_output;
