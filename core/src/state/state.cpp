@@ -19,6 +19,9 @@ namespace {
 // older was left by a process whose exit we missed, and the pid was reused.
 constexpr uint64_t kForkWindowNs = 10'000'000'000;
 constexpr uint64_t kFullTablePurgeNs = 1'000'000'000;
+// A pid /proc did not have is not asked about again for this long (event time).
+constexpr uint64_t kGoneNs = 5'000'000'000;
+constexpr size_t kMaxGone = 4096;
 
 bool is_fork(uint16_t type) {
   return type == RTSEC_EVT_CLONE || type == RTSEC_EVT_CLONE3 || type == RTSEC_EVT_FORK ||
@@ -78,13 +81,15 @@ void State::erase(pid_t pid) { procs_.erase(pid); }
 
 Process* State::load_from_proc(pid_t pid) {
   Process loaded;
-  const bool found = reader_->read_process(pid, loaded, options_.max_env_bytes);
+  if (!reader_->read_process(pid, loaded, options_.max_env_bytes)) {
+    // Gone already (a late event of an exited process): remember not to ask again soon,
+    // rather than keep an empty entry.
+    if (gone_.size() >= kMaxGone) gone_.clear();
+    gone_[pid] = now_ns_;
+    return nullptr;
+  }
   Process* p = insert(pid);
   if (!p) return nullptr;
-  if (!found) {
-    p->complete = false;  // gone already: a placeholder, so that we ask /proc only once
-    return p;
-  }
   *p = std::move(loaded);
   if (p->threads > 1) {
     std::vector<pid_t> tids;
@@ -97,10 +102,13 @@ Process* State::load_from_proc(pid_t pid) {
 Process* State::find_or_load(pid_t pid) {
   if (auto* p = process(pid)) return p;
   if (pid <= 0) return nullptr;
+  if (const auto it = gone_.find(pid); it != gone_.end()) {
+    if (now_ns_ < it->second + kGoneNs) return nullptr;
+    gone_.erase(it);
+  }
   ++counters_.loaded_from_proc;
   Process* p = load_from_proc(pid);
-  if (p && p->complete && options_.seed_fds)
-    reader_->read_fds(pid, *p, options_.max_fds_per_process);
+  if (p && options_.seed_fds) reader_->read_fds(pid, *p, options_.max_fds_per_process);
   return p;
 }
 
@@ -109,11 +117,7 @@ void State::seed_from_proc() {
   reader_->list_pids(pids);
   for (const pid_t pid : pids) {
     if (process(pid)) continue;
-    Process* p = load_from_proc(pid);
-    if (p && !p->complete) {
-      erase(pid);  // exited while we listed
-      continue;
-    }
+    Process* p = load_from_proc(pid);  // nullptr: exited while we listed
     if (p && options_.seed_fds) reader_->read_fds(pid, *p, options_.max_fds_per_process);
   }
   reader_->drop_caches();
@@ -186,10 +190,16 @@ void State::on_event(const DecodedEvent& ev) {
   if (type == RTSEC_EVT_PROCEXIT) return;  // after_event: rules still see the process
 
   Process* p = find_or_load(static_cast<pid_t>(h.pid));
+  const bool exec = type == RTSEC_EVT_EXECVE || type == RTSEC_EVT_EXECVEAT;
+  if (!p && exec && return_value(ev) == 0) {
+    // Gone from /proc by now, yet its exec tells all the state needs.
+    gone_.erase(static_cast<pid_t>(h.pid));
+    p = insert(static_cast<pid_t>(h.pid));
+  }
   if (!p) return;
   if (h.tid != h.pid && threads_.try_emplace(static_cast<pid_t>(h.tid), p->pid).second)
     ++p->threads;  // a thread we had not seen start
-  if (type == RTSEC_EVT_EXECVE || type == RTSEC_EVT_EXECVEAT) return on_exec(ev, *p);
+  if (exec) return on_exec(ev, *p);
   on_fd_event(ev, *p);
   on_identity_event(ev, *p);
 }
@@ -243,6 +253,7 @@ void State::on_fork(const DecodedEvent& ev) {
 
   const Process* src = source > 0 ? find_or_load(source) : nullptr;
   Process copy = src ? *src : Process{};
+  gone_.erase(child);
   Process* c = insert(child);
   if (!c) return;
   *c = std::move(copy);
@@ -338,6 +349,7 @@ void State::on_procexit(const DecodedEvent& ev) {
 }
 
 void State::purge_dead() {
+  gone_.clear();
   size_t before = procs_.size();
   for (auto it = procs_.begin(); it != procs_.end();)
     it = reader_->alive(it->first) ? std::next(it) : procs_.erase(it);

@@ -74,7 +74,7 @@ class State {
   // nullptr when unknown. Pointers stay valid until after_event() or purge_dead().
   Process* process(pid_t pid);
   const Process* process(pid_t pid) const;
-  // The process, read from /proc when not known yet (a placeholder when /proc has none).
+  // The process, read from /proc when not known yet; nullptr when /proc has none either.
   Process* find_or_load(pid_t pid);
   // The parent; when it left the table, the one /proc now names (the kernel reparents).
   Process* parent(const Process& p);
@@ -122,6 +122,7 @@ class State {
   Options options_;
   std::unordered_map<pid_t, Process> procs_;
   std::unordered_map<pid_t, pid_t> threads_;  // non-main thread id -> process id
+  std::unordered_map<pid_t, uint64_t> gone_;   // pids /proc lacked -> when we asked
   UserDirectory users_;
   std::unique_ptr<ProcReader> reader_;
   uint64_t now_ns_ = 0;
