@@ -16,8 +16,8 @@
 
 namespace {
 
-using rtsec::rules::test::FakeEvent;
 using rtsec::engine::FieldType;
+using rtsec::rules::test::FakeEvent;
 
 void require(bool ok) {
   if (!ok) __builtin_trap();
@@ -90,8 +90,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     require(rule.filter != nullptr);
     evaluate(*rule.filter);
   }
-  std::vector<rtsec::RuleSelector> selectors = {{false, "*", ""}, {true, "", "fuzz"},
-                                                {true, "?*a*", ""}};
+  std::vector<rtsec::RuleSelector> selectors = {
+      {false, "*", ""}, {true, "", "fuzz"}, {true, "?*a*", ""}};
   (void)rtsec::rules::apply_selection(result.rules, selectors);
   return 0;
 }

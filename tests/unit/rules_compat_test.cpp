@@ -7,9 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -193,13 +193,16 @@ TEST(UpstreamRulesTogether, StableFileAsCountedInTheAnchor) {
 
 TEST(UpstreamRulesTogether, AllThreeFilesAsOneRuleset) {
   for (const char* f : kUpstreamFiles)
-    if (!fs::exists(compat_dir() / f)) GTEST_SKIP() << "upstream rules not found in " << compat_dir();
+    if (!fs::exists(compat_dir() / f))
+      GTEST_SKIP() << "upstream rules not found in " << compat_dir();
   auto r = load_rules(read_upstream({std::begin(kUpstreamFiles), std::end(kUpstreamFiles)}),
                       engine::default_field_registry());
   std::map<std::string, int> warnings;
   for (const auto& d : r.diagnostics) {
-    if (d.error) ADD_FAILURE() << d.to_string();
-    else ++warnings[d.code];
+    if (d.error)
+      ADD_FAILURE() << d.to_string();
+    else
+      ++warnings[d.code];
   }
   EXPECT_TRUE(r.ok());
   for (const auto& [code, n] : warnings) std::cout << "  " << n << " x " << code << "\n";

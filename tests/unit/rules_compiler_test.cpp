@@ -112,7 +112,8 @@ TEST(RulesCompiler, NumericOperators) {
             "1:17: '-1' is not a valid value for 'user.uid' (uint): expected an unsigned integer");
   EXPECT_EQ(error_of("fd.num contains 1"),
             "1:1: operator 'contains' is not supported for 'fd.num' (int)");
-  EXPECT_EQ(error_of("fd.num pmatch (1)"), "1:1: operator 'pmatch' is not supported for 'fd.num' (int)");
+  EXPECT_EQ(error_of("fd.num pmatch (1)"),
+            "1:1: operator 'pmatch' is not supported for 'fd.num' (int)");
 }
 
 TEST(RulesCompiler, Booleans) {

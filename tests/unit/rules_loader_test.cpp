@@ -186,9 +186,13 @@ TEST(RulesLoader, ListsAndMacrosRedefinedAppendedAndOverridden) {
                              "'append' entry (e.g. 'condition: append') under 'override' instead. "
                              "(LOAD_DEPRECATED_ITEM)",
                          }));
-  for (auto [name, expected] : std::vector<std::pair<const char*, bool>>{
-           {"a", false}, {"b", true}, {"c", true}, {"d", true}, {"z", true}, {"y", true},
-           {"never", false}}) {
+  for (auto [name, expected] : std::vector<std::pair<const char*, bool>>{{"a", false},
+                                                                         {"b", true},
+                                                                         {"c", true},
+                                                                         {"d", true},
+                                                                         {"z", true},
+                                                                         {"y", true},
+                                                                         {"never", false}}) {
     FakeEvent ev;
     ev.str("proc.name", name);
     EXPECT_EQ(matches(r, "R", ev), expected) << name;
@@ -317,9 +321,12 @@ TEST(RulesLoader, Exceptions) {
   EXPECT_TRUE(writes({{"fd.name", "/etc/passwd"}, {"proc.name", "dpkg"}}));
   EXPECT_FALSE(writes({{"fd.name", "/etc/dpkg/status"}, {"proc.name", "dpkg"}}));
   EXPECT_FALSE(writes({{"fd.name", "/etc/apt/x"}, {"proc.name", "apt"}}));
-  EXPECT_FALSE(writes({{"fd.name", "/etc/ssh/k"}, {"proc.pname", "login"}, {"fd.directory", "/etc/ssh"}}));
-  EXPECT_TRUE(writes({{"fd.name", "/etc/ssh/k"}, {"proc.pname", "bash"}, {"fd.directory", "/etc/ssh"}}));
-  EXPECT_FALSE(writes({{"fd.name", "/etc/cron.d/x"}, {"proc.pname", "anacron"}, {"fd.directory", "/etc/cron.d"}}));
+  EXPECT_FALSE(
+      writes({{"fd.name", "/etc/ssh/k"}, {"proc.pname", "login"}, {"fd.directory", "/etc/ssh"}}));
+  EXPECT_TRUE(
+      writes({{"fd.name", "/etc/ssh/k"}, {"proc.pname", "bash"}, {"fd.directory", "/etc/ssh"}}));
+  EXPECT_FALSE(writes(
+      {{"fd.name", "/etc/cron.d/x"}, {"proc.pname", "anacron"}, {"fd.directory", "/etc/cron.d"}}));
   EXPECT_FALSE(writes({{"fd.name", "/etc/x"}, {"proc.name", "vi"}}));
   EXPECT_FALSE(writes({{"fd.name", "/etc/x"}, {"proc.name", "my editor"}}));
   EXPECT_FALSE(writes({{"fd.name", "/etc/x"}, {"proc.name", "nano"}}));
@@ -540,9 +547,10 @@ TEST(RulesLoader, YamlAndStructureErrors) {
                     "(LOAD_ERR_YAML_VALIDATE)"});
   auto w = load("- unknown_thing: 1\n- list: l\n  items: []\n  itemz: [a]\n");
   EXPECT_EQ(errors(w), Strings{});
-  EXPECT_EQ(warnings(w), (Strings{"rules.yaml:1:3: warning: Unknown top level item "
-                                  "(LOAD_UNKNOWN_ITEM)",
-                                  "rules.yaml:4:3: warning: Unknown key 'itemz' (LOAD_UNKNOWN_KEY)"}));
+  EXPECT_EQ(warnings(w),
+            (Strings{"rules.yaml:1:3: warning: Unknown top level item "
+                     "(LOAD_UNKNOWN_ITEM)",
+                     "rules.yaml:4:3: warning: Unknown key 'itemz' (LOAD_UNKNOWN_KEY)"}));
   // An empty file, or comments only, is an empty ruleset.
   EXPECT_TRUE(load("").ok());
   EXPECT_TRUE(load("# nothing\n---\n").ok());
@@ -588,8 +596,9 @@ TEST(RulesLoader, ConditionErrorsPointIntoTheFile) {
   EXPECT_EQ(errors(used), Strings{"rules.yaml:4:5: error: unknown field 'proc.nme' "
                                   "(LOAD_ERR_COMPILE_CONDITION)"})
       << "one error for the macro, not one per rule using it";
-  auto parse = load("- macro: m\n  condition: proc.name =\n- rule: R\n  desc: d\n"
-                    "  condition: m\n  output: o\n  priority: INFO\n");
+  auto parse = load(
+      "- macro: m\n  condition: proc.name =\n- rule: R\n  desc: d\n"
+      "  condition: m\n  output: o\n  priority: INFO\n");
   EXPECT_EQ(errors(parse),
             Strings{"rules.yaml:2:25: error: expected a string value or a field with a valid "
                     "transformer: 'val', 'tolower', 'toupper', 'b64', 'basename', 'len' "
@@ -698,8 +707,9 @@ TEST(RulesLoader, UnusedMacrosAndLists) {
 }
 
 TEST(RulesLoader, InvalidNamesWarn) {
-  auto r = load("- macro: not-an-identifier\n  condition: proc.name = a\n"
-                "- list: \"has space\"\n  items: []\n");
+  auto r = load(
+      "- macro: not-an-identifier\n  condition: proc.name = a\n"
+      "- list: \"has space\"\n  items: []\n");
   EXPECT_EQ(errors(r), Strings{});
   EXPECT_EQ(warnings(r),
             (Strings{"rules.yaml:1:3: warning: Macro name 'not-an-identifier' is not a valid "
@@ -714,20 +724,23 @@ TEST(RulesLoader, OutputCheck) {
     if (out.find("%bad") != std::string_view::npos) return make_error("unknown field 'bad'");
     return Ok{};
   };
-  auto r = load_files({{"r.yaml", "- rule: R\n  desc: d\n  condition: evt.type=open\n"
-                                  "  output: \"x %bad\"\n  priority: INFO\n"}},
+  auto r = load_files({{"r.yaml",
+                        "- rule: R\n  desc: d\n  condition: evt.type=open\n"
+                        "  output: \"x %bad\"\n  priority: INFO\n"}},
                       options);
   EXPECT_EQ(errors(r),
             Strings{"r.yaml:4:11: error: unknown field 'bad' (LOAD_ERR_COMPILE_OUTPUT)"});
 }
 
 TEST(RulesLoader, LaterFilesModifyEarlierOnes) {
-  auto r = load_files({{"base.yaml", "- list: l\n  items: [a]\n- rule: R\n  desc: d\n"
-                                     "  condition: evt.type=open and proc.name in (l)\n"
-                                     "  output: o\n  priority: INFO\n"},
-                       {"local.yaml", "- list: l\n  items: [b]\n  override:\n    items: append\n"
-                                      "- rule: R\n  condition: and not proc.pname = x\n"
-                                      "  override:\n    condition: append\n"}});
+  auto r = load_files({{"base.yaml",
+                        "- list: l\n  items: [a]\n- rule: R\n  desc: d\n"
+                        "  condition: evt.type=open and proc.name in (l)\n"
+                        "  output: o\n  priority: INFO\n"},
+                       {"local.yaml",
+                        "- list: l\n  items: [b]\n  override:\n    items: append\n"
+                        "- rule: R\n  condition: and not proc.pname = x\n"
+                        "  override:\n    condition: append\n"}});
   ASSERT_EQ(errors(r), Strings{});
   FakeEvent ev;
   ev.str("evt.type", "open").str("proc.name", "b").str("proc.pname", "y");
@@ -768,9 +781,11 @@ TEST(RulesLoader, Selection) {
   tags: [process]
 )");
   ASSERT_TRUE(r.ok());
-  std::vector<RuleSelector> sel = {
-      {false, "*", ""}, {true, "", "filesystem"}, {false, "Write below ?tc", ""},
-      {true, "", "nosuchtag"}, {true, "Shel?", ""}};
+  std::vector<RuleSelector> sel = {{false, "*", ""},
+                                   {true, "", "filesystem"},
+                                   {false, "Write below ?tc", ""},
+                                   {true, "", "nosuchtag"},
+                                   {true, "Shel?", ""}};
   auto notes = apply_selection(r.rules, sel);
   EXPECT_EQ(notes, Strings{"rules: enable tag 'nosuchtag' matches no rule"});
   EXPECT_FALSE(find_rule(r, "Write below etc")->enabled);
@@ -795,8 +810,8 @@ TEST(RulesLoader, GarbageNeverCrashes) {
         "- rule: R\n  exceptions: 3\n  desc: d\n  condition: a\n  output: o\n  priority: INFO\n",
         "- rule: R\n  override: [x]\n", "- required_plugin_versions: {a: b}\n",
         "- required_plugin_versions: [{name: x}]\n", "- &a {rule: *a}\n", "[{{{{}}}}]",
-        "- rule: R\n  desc: d\n  condition: '((((('\n  output: o\n  priority: INFO\n",
-        "\t- x", "- {? [a]: b}\n", "- rule: R\n  exceptions:\n  - name: e\n    fields: {a: b}\n"}) {
+        "- rule: R\n  desc: d\n  condition: '((((('\n  output: o\n  priority: INFO\n", "\t- x",
+        "- {? [a]: b}\n", "- rule: R\n  exceptions:\n  - name: e\n    fields: {a: b}\n"}) {
     auto r = load(yaml);
     EXPECT_FALSE(r.diagnostics.empty()) << yaml;
   }

@@ -96,8 +96,7 @@ TEST(RulesParser, QuotedStringsAndEscapes) {
   EXPECT_TRUE(eval(R"(proc.cmdline = "( ) , =")", ev));
   EXPECT_EQ(error_of(R"(proc.cmdline = "a\qb")"),
             "1:18: unsupported escape sequence \\q in a quoted string");
-  EXPECT_EQ(error_of(R"(proc.cmdline = "a\'b")"),
-            "1:18: invalid \\' escape in a \"-quoted string");
+  EXPECT_EQ(error_of(R"(proc.cmdline = "a\'b")"), "1:18: invalid \\' escape in a \"-quoted string");
 }
 
 TEST(RulesParser, Numbers) {

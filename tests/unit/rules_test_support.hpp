@@ -125,7 +125,8 @@ class FakeRegistry : public engine::FieldRegistry {
       if (d.name == name) def = &d;
       bool keyed = d.arg == FieldArg::kKey || d.arg == FieldArg::kIndexOrKey;
       if (!def && keyed && name.starts_with(std::string(d.name) + ".")) {
-        if (arg) return make_error(std::string(name) + ": a field takes a key or an index, not both");
+        if (arg)
+          return make_error(std::string(name) + ": a field takes a key or an index, not both");
         def = &d;
       }
     }

@@ -43,12 +43,12 @@ enum class Transformer : uint8_t { kToLower, kToUpper, kB64, kBasename, kLen };
 std::string_view transformer_name(Transformer t);
 
 struct FieldRef {
-  std::string name;                // "proc.aname"
-  std::optional<std::string> arg;  // "2" in proc.aname[2]
+  std::string name;                       // "proc.aname"
+  std::optional<std::string> arg;         // "2" in proc.aname[2]
   std::vector<Transformer> transformers;  // innermost first, in the order they apply
-  bool val = false;                // written as val(field)
-  size_t pos = 0;                  // of the field name
-  size_t outer_pos = 0;            // of the outermost transformer, or the field
+  bool val = false;                       // written as val(field)
+  size_t pos = 0;                         // of the field name
+  size_t outer_pos = 0;                   // of the outermost transformer, or the field
 };
 
 struct Literal {
@@ -70,7 +70,7 @@ struct Expr {
   Kind kind = Kind::kCheck;
   size_t pos = 0;
   std::vector<std::unique_ptr<Expr>> children;  // and, or (2+), not (1)
-  std::string macro;                             // kMacro: the identifier
+  std::string macro;                            // kMacro: the identifier
   // kCheck: field op rhs
   FieldRef field;
   Op op = Op::kExists;

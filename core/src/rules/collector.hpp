@@ -29,7 +29,7 @@ struct YamlScalar {
 struct ExceptionEntry {
   bool defined = false;
   bool is_list = false;
-  YamlScalar item;                   // !is_list
+  YamlScalar item;                    // !is_list
   std::vector<ExceptionEntry> items;  // is_list
   SourceLocation loc;
 };

@@ -124,8 +124,7 @@ Compiler::Operand Compiler::bind(const ast::FieldRef& ref) {
   for (auto t : ref.transformers) {
     std::string name(ast::transformer_name(t));
     if (op.type != FieldType::kString)
-      fail("transformer '" + name + "' needs a string: '" + op.text + "' is " +
-               type_name(op.type),
+      fail("transformer '" + name + "' needs a string: '" + op.text + "' is " + type_name(op.type),
            where(ref.outer_pos));
     op.extractor = eval::make_transformer(t, std::move(op.extractor));
     op.type = t == ast::Transformer::kLen ? FieldType::kUint : FieldType::kString;
@@ -252,7 +251,7 @@ eval::NodePtr Compiler::compile_values(const ast::Expr& e, const Operand& lhs,
         }
         if (!n)
           fail("'" + *v.text + "' is not a valid value for " + field_desc + ": expected " +
-                   (lhs.type == FieldType::kBool ? "true or false"
+                   (lhs.type == FieldType::kBool  ? "true or false"
                     : lhs.type == FieldType::kInt ? "an integer"
                                                   : "an unsigned integer"),
                where(v));

@@ -63,8 +63,8 @@ class Compiler {
  public:
   // `symbols` may be null (a condition alone). Warnings (unknown event types)
   // are appended to `warnings`.
-  Compiler(const engine::FieldRegistry& fields, Symbols* symbols,
-           std::vector<Diagnostic>* warnings, int depth = 0)
+  Compiler(const engine::FieldRegistry& fields, Symbols* symbols, std::vector<Diagnostic>* warnings,
+           int depth = 0)
       : fields_(fields), symbols_(symbols), warnings_(warnings), depth_(depth) {}
 
   std::variant<Compiled, CompileError> compile(const ast::Expr& expr, const SourceText& text);

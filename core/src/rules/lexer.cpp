@@ -100,8 +100,7 @@ std::optional<std::string_view> Lexer::lex_bare_string() {
   size_t n = 0;
   while (n < r.size()) {
     char c = r[n];
-    if (is_blank(c) || c == '(' || c == ')' || c == ',' || c == '=' || c == '"' || c == '\'')
-      break;
+    if (is_blank(c) || c == '(' || c == ')' || c == ',' || c == '=' || c == '"' || c == '\'') break;
     ++n;
   }
   return take(n);

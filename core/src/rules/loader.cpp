@@ -62,8 +62,7 @@ void collect_references(const ast::Expr& e, std::unordered_set<std::string>& nam
 
 class RuleSet final : public Symbols {
  public:
-  RuleSet(const Collector& col, const engine::FieldRegistry& fields,
-          std::vector<Diagnostic>& diags)
+  RuleSet(const Collector& col, const engine::FieldRegistry& fields, std::vector<Diagnostic>& diags)
       : col_(col), fields_(fields), diags_(diags) {
     for (const auto& l : col_.lists.items()) {
       std::vector<std::string> visiting;
@@ -157,7 +156,11 @@ class RuleCompiler {
  public:
   RuleCompiler(const Collector& col, const engine::FieldRegistry& fields,
                const LoadOptions& options, std::vector<Diagnostic>& diags)
-      : col_(col), fields_(fields), options_(options), diags_(diags), symbols_(col, fields, diags) {}
+      : col_(col),
+        fields_(fields),
+        options_(options),
+        diags_(diags),
+        symbols_(col, fields, diags) {}
 
   std::vector<Rule> compile_all() {
     std::vector<Rule> rules;
@@ -262,7 +265,8 @@ class RuleCompiler {
         comp = ex.comps.item.text;
       }
       if (comp != "in" && comp != "pmatch" && comp != "intersects")
-        invalid(ex.loc, "When fields is a single value, comps must be one of (in, pmatch, intersects)");
+        invalid(ex.loc,
+                "When fields is a single value, comps must be one of (in, pmatch, intersects)");
       bool first = true;
       for (const auto& v : ex.values) {
         if (v.is_list) invalid(v.loc, "Expected values array to contain a list of strings");
@@ -403,8 +407,10 @@ LoadResult load_rules(std::span<const RuleFile> files, const engine::FieldRegist
     result.required_plugin_versions = std::move(col.required_plugin_versions);
   } catch (const std::exception& e) {
     // Out of memory, or a bug: reported, never thrown at the caller.
-    result.diagnostics.push_back(
-        {true, "LOAD_ERR_VALIDATE", {}, std::string("internal error while loading rules: ") + e.what()});
+    result.diagnostics.push_back({true,
+                                  "LOAD_ERR_VALIDATE",
+                                  {},
+                                  std::string("internal error while loading rules: ") + e.what()});
   }
   dedupe(result.diagnostics);
   return result;

@@ -240,7 +240,8 @@ class TransformExtractor final : public engine::Extractor {
         case ast::Transformer::kBasename: {
           auto slash = s.rfind('/');
           // Owned: `s` may live in `in`, which the next lease reuses.
-          out.add_owned_string(std::string(slash == std::string_view::npos ? s : s.substr(slash + 1)));
+          out.add_owned_string(
+              std::string(slash == std::string_view::npos ? s : s.substr(slash + 1)));
           break;
         }
         case ast::Transformer::kLen: out.add_uint(s.size()); break;
@@ -308,7 +309,8 @@ NodePtr make_regex_check(ExtractorPtr f, const std::string& pattern, std::string
 
 NodePtr make_string_set(ExtractorPtr f, std::vector<std::string> values) {
   StringSet set(std::make_move_iterator(values.begin()), std::make_move_iterator(values.end()));
-  return any_value(f, [set = std::move(set)](const Value& v) { return set.find(v.s) != set.end(); });
+  return any_value(f,
+                   [set = std::move(set)](const Value& v) { return set.find(v.s) != set.end(); });
 }
 
 NodePtr make_path_prefixes(ExtractorPtr f, std::vector<std::string> paths) {
@@ -316,8 +318,10 @@ NodePtr make_path_prefixes(ExtractorPtr f, std::vector<std::string> paths) {
   bool root = false;
   for (auto& p : paths) {
     while (p.size() > 1 && p.back() == '/') p.pop_back();
-    if (p == "/") root = true;
-    else if (!p.empty()) set.insert(std::move(p));
+    if (p == "/")
+      root = true;
+    else if (!p.empty())
+      set.insert(std::move(p));
   }
   return any_value(f, [set = std::move(set), root](const Value& v) {
     std::string_view s = v.s;
@@ -353,7 +357,8 @@ NodePtr make_number_set(ExtractorPtr f, std::vector<Num> values) {
 NodePtr make_net_check(bool negate, ExtractorPtr f, std::vector<IpNet> nets) {
   return any_value(f, [negate, nets = std::move(nets)](const Value& v) {
     if (v.type != FieldType::kIp && v.type != FieldType::kIpNet) return false;
-    bool in = std::any_of(nets.begin(), nets.end(), [&](const IpNet& n) { return n.contains(v.ip); });
+    bool in =
+        std::any_of(nets.begin(), nets.end(), [&](const IpNet& n) { return n.contains(v.ip); });
     return in != negate;
   });
 }

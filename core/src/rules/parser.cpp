@@ -298,8 +298,9 @@ class Parser {
     size_t pos = lx_.pos();
     if (parse_field_rhs(e)) return;
     auto n = lx_.lex_number();
-    if (!n) fail("expected a number value or a field with a valid transformer: " +
-                 std::string(kTransformerList));
+    if (!n)
+      fail("expected a number value or a field with a valid transformer: " +
+           std::string(kTransformerList));
     e.rhs = ast::Rhs::kValue;
     e.values.push_back({std::string(*n), false, pos});
   }

@@ -115,9 +115,9 @@ struct RuleUpdate {
 };
 
 constexpr std::array<std::string_view, 15> kRuleKeys = {
-    "rule",     "desc",    "condition", "output",    "priority",
-    "tags",     "enabled", "source",    "exceptions", "override",
-    "append",   "capture", "capture_duration", "warn_evttypes", "skip-if-unknown-filter"};
+    "rule",   "desc",    "condition",        "output",        "priority",
+    "tags",   "enabled", "source",           "exceptions",    "override",
+    "append", "capture", "capture_duration", "warn_evttypes", "skip-if-unknown-filter"};
 constexpr std::array<std::string_view, 4> kMacroKeys = {"macro", "condition", "append", "override"};
 constexpr std::array<std::string_view, 4> kListKeys = {"list", "items", "append", "override"};
 
@@ -223,7 +223,8 @@ class Reader {
     if (!s) return std::nullopt;
     bool b = false;
     if (!YAML::convert<bool>::decode(item[key], b))
-      fail(kYamlValidate, s->loc, "Value for key '" + key + "' is not a boolean: '" + s->text + "'");
+      fail(kYamlValidate, s->loc,
+           "Value for key '" + key + "' is not a boolean: '" + s->text + "'");
     return b;
   }
 
@@ -279,15 +280,18 @@ class Reader {
       if (op == "append") {
         if (!can_append)
           fail(kYamlValidate, at,
-               "Key '" + key + "' cannot be appended to" + (can_replace ? ", use 'replace' instead" : ""));
+               "Key '" + key + "' cannot be appended to" +
+                   (can_replace ? ", use 'replace' instead" : ""));
         out.append.insert(key);
       } else if (op == "replace") {
         if (!can_replace) fail(kYamlValidate, at, "Key '" + key + "' cannot be replaced");
         out.replace.insert(key);
       } else {
-        std::string allowed = std::string(can_append ? "append " : "") + (can_replace ? "replace " : "");
+        std::string allowed =
+            std::string(can_append ? "append " : "") + (can_replace ? "replace " : "");
         fail(kYamlValidate, loc(kv.second, at),
-             "Invalid override operation for key '" + key + "': '" + op + "'. Allowed values are: " +
+             "Invalid override operation for key '" + key + "': '" + op +
+                 "'. Allowed values are: " +
                  (allowed.empty() ? std::string("none") : trim(allowed)));
       }
     }
@@ -299,7 +303,8 @@ class Reader {
     ExceptionEntry e;
     e.loc = loc(v, ctx);
     if (v.IsScalar()) {
-      if (v.Scalar().empty()) fail(kYamlValidate, e.loc, "Value of '" + what + "' must be non-empty");
+      if (v.Scalar().empty())
+        fail(kYamlValidate, e.loc, "Value of '" + what + "' must be non-empty");
       e.item = scalar_of(v, ctx);
       e.defined = true;
     } else if (v.IsSequence()) {
@@ -410,7 +415,8 @@ class Reader {
         if (!alts.IsSequence())
           fail(kYamlValidate, loc(alts, vat),
                "Value of plugin version alternatives must be a sequence");
-        for (const auto& alt : alts) r.alternatives.push_back(read_requirement(alt, loc(alts, vat)));
+        for (const auto& alt : alts)
+          r.alternatives.push_back(read_requirement(alt, loc(alts, vat)));
       }
       // The container fields are built in: recorded for the caller, not enforced.
       col_.required_plugin_versions.push_back(std::move(r));
@@ -474,10 +480,17 @@ class Reader {
     if (has_append) warn("LOAD_DEPRECATED_ITEM", at, std::string(kAppendDeprecated));
     static const std::set<std::string> appendable = {"condition", "output", "desc", "tags",
                                                      "exceptions"};
-    static const std::set<std::string> replaceable = {
-        "condition", "output",        "desc",          "priority",
-        "tags",      "exceptions",    "enabled",       "warn_evttypes",
-        "skip-if-unknown-filter", "capture", "capture_duration"};
+    static const std::set<std::string> replaceable = {"condition",
+                                                      "output",
+                                                      "desc",
+                                                      "priority",
+                                                      "tags",
+                                                      "exceptions",
+                                                      "enabled",
+                                                      "warn_evttypes",
+                                                      "skip-if-unknown-filter",
+                                                      "capture",
+                                                      "capture_duration"};
     Overrides ov = read_overrides(item, appendable, replaceable, at);
     if (has_append && ov.any()) fail(kYamlValidate, at, std::string(kOverrideAndAppend));
 
@@ -531,15 +544,24 @@ class Reader {
                          const SourceLocation& at, bool append) {
     RuleUpdate u;
     for (const auto& key : keys) {
-      if (key == "condition") u.condition = get_scalar(item, key, at, true);
-      else if (key == "output") u.output = get_scalar(item, key, at, true);
-      else if (key == "desc") u.desc = get_scalar(item, key, at, true);
-      else if (key == "tags") u.tags = tags_of(*get_scalars(item, key, at, true));
-      else if (key == "exceptions") u.exceptions = read_exceptions(item, at, true);
-      else if (key == "priority") u.priority = read_priority(item, at);
-      else if (key == "enabled") u.enabled = get_bool(item, key, at, true);
-      else if (key == "warn_evttypes") u.warn_evttypes = get_bool(item, key, at, true);
-      else if (key == "skip-if-unknown-filter") u.skip_if_unknown_filter = get_bool(item, key, at, true);
+      if (key == "condition")
+        u.condition = get_scalar(item, key, at, true);
+      else if (key == "output")
+        u.output = get_scalar(item, key, at, true);
+      else if (key == "desc")
+        u.desc = get_scalar(item, key, at, true);
+      else if (key == "tags")
+        u.tags = tags_of(*get_scalars(item, key, at, true));
+      else if (key == "exceptions")
+        u.exceptions = read_exceptions(item, at, true);
+      else if (key == "priority")
+        u.priority = read_priority(item, at);
+      else if (key == "enabled")
+        u.enabled = get_bool(item, key, at, true);
+      else if (key == "warn_evttypes")
+        u.warn_evttypes = get_bool(item, key, at, true);
+      else if (key == "skip-if-unknown-filter")
+        u.skip_if_unknown_filter = get_bool(item, key, at, true);
       // capture, capture_duration: accepted, not used.
     }
     (void)append;
@@ -551,7 +573,8 @@ class Reader {
     if (!prev)
       fail(kValidate, at,
            "Rule has 'append' key or an append override but no rule by that name already exists");
-    if (!u.has_any()) fail(kValidate, at, "Appended rule must have exceptions or condition property");
+    if (!u.has_any())
+      fail(kValidate, at, "Appended rule must have exceptions or condition property");
     if (u.condition) {
       prev->condition.append(" ", fixed_here(u.condition->loc));
       prev->condition.append(u.condition->text, u.condition->origin);
@@ -565,16 +588,20 @@ class Reader {
                                [&](const auto& e) { return e.name == ex.name; });
         if (it == prev->exceptions.end()) {
           if (!ex.fields.defined)
-            fail(kValidate, ex.loc, "Rule exception must have fields property with a list of fields");
+            fail(kValidate, ex.loc,
+                 "Rule exception must have fields property with a list of fields");
           if (ex.values.empty())
-            fail(kValidate, ex.loc, "Rule exception must have values property with a list of values");
+            fail(kValidate, ex.loc,
+                 "Rule exception must have values property with a list of values");
           prev->exceptions.push_back(std::move(ex));
           continue;
         }
         if (ex.fields.defined)
-          fail(kValidate, ex.loc, "Can not append exception fields to existing exception, only values");
+          fail(kValidate, ex.loc,
+               "Can not append exception fields to existing exception, only values");
         if (ex.comps.defined)
-          fail(kValidate, ex.loc, "Can not append exception comps to existing exception, only values");
+          fail(kValidate, ex.loc,
+               "Can not append exception comps to existing exception, only values");
         it->values.insert(it->values.end(), ex.values.begin(), ex.values.end());
       }
     }
@@ -629,7 +656,8 @@ class Reader {
     }
     for (const auto& ex : r.exceptions)
       if (!ex.fields.defined)
-        fail(kValidate, ex.loc, "Rule exception item must have fields property with a list of fields");
+        fail(kValidate, ex.loc,
+             "Rule exception item must have fields property with a list of fields");
     col_.rules.define(std::move(r));
   }
 

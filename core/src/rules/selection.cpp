@@ -38,9 +38,8 @@ std::vector<std::string> apply_selection(std::vector<Rule>& rules,
   for (const auto& sel : selectors) {
     size_t matched = 0;
     for (auto& r : rules) {
-      bool match = !sel.rule.empty()
-                       ? wildcard_match(sel.rule, r.name)
-                       : std::binary_search(r.tags.begin(), r.tags.end(), sel.tag);
+      bool match = !sel.rule.empty() ? wildcard_match(sel.rule, r.name)
+                                     : std::binary_search(r.tags.begin(), r.tags.end(), sel.tag);
       if (!match) continue;
       r.enabled = sel.enable;
       ++matched;

@@ -22,10 +22,10 @@ struct TextOrigin {
               // `content` (plain, quoted or block): offsets are found in the raw text
   };
   Kind kind = Kind::kFixed;
-  std::string_view file;             // must outlive the SourceText
-  std::string_view content;          // kScalar: the whole file
-  size_t mark = 0;                   // kScalar: byte offset of the scalar in content
-  int line = 0, col = 0;             // kFixed, kDirect: 1-based; kScalar: of the mark
+  std::string_view file;     // must outlive the SourceText
+  std::string_view content;  // kScalar: the whole file
+  size_t mark = 0;           // kScalar: byte offset of the scalar in content
+  int line = 0, col = 0;     // kFixed, kDirect: 1-based; kScalar: of the mark
 
   SourceLocation location() const { return {std::string(file), line, col}; }
 };

@@ -36,8 +36,8 @@ struct Rule {
   Priority priority = Priority::kDebug;
   std::vector<std::string> tags;  // sorted, unique
   bool enabled = true;
-  SourceLocation loc;         // the `- rule:` item
-  SourceLocation output_loc;  // the output's value
+  SourceLocation loc;                 // the `- rule:` item
+  SourceLocation output_loc;          // the output's value
   std::vector<uint16_t> event_types;  // sorted event ids (rtsec::all_events()) it can match
   bool all_event_types = false;       // no evt.type constraint: every event
   std::shared_ptr<const Filter> filter;
@@ -74,9 +74,9 @@ struct LoadResult {
   std::vector<Rule> rules;
   size_t n_lists = 0;
   size_t n_macros = 0;
-  std::string required_engine_version;  // the highest any file asked for
+  std::string required_engine_version;                      // the highest any file asked for
   std::vector<PluginRequirement> required_plugin_versions;  // recorded, not enforced
-  std::vector<Diagnostic> diagnostics;  // in the order found, no duplicates
+  std::vector<Diagnostic> diagnostics;                      // in the order found, no duplicates
 
   bool ok() const { return n_errors() == 0; }
   size_t n_errors() const;
