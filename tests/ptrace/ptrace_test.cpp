@@ -380,20 +380,29 @@ TEST_F(PtraceTest, DetectionEngineAlertsOnWhatPtraceCaptures) {
 }
 
 // The sidecar layout: rtsec-ptrace writes the ring, rtsec reads it in
-// another process, and a restarted rtsec goes on where the last one stopped.
+// another process, and a reader that restarts while the workload runs goes on
+// where the last one stopped: nothing lost, nothing read twice.
 TEST_F(PtraceTest, SidecarReaderRestartsWithoutLosingEvents) {
   const fs::path plugin = fs::path(RTSEC_PLUGIN_DIR) / "librtsec-driver-ptrace.so";
   if (!fs::exists(plugin)) GTEST_SKIP() << plugin << " is not built";
   const std::string config = (dir_ / "rtsec.yaml").string();
   std::ofstream(config) << "driver:\n  kind: ptrace\n  ptrace:\n    ring: " << ring_ << "\n";
+  const std::string fifo = (dir_ / "go").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
 
-  // Writes events with no reader, then a reader takes them, is stopped, and
-  // a second reader takes only what came after.
-  auto make = [&](const std::string& name) {
-    return run(traced({"/bin/sh", "-c", "cat /dev/null " + (dir_ / name).string() + " 2>/dev/null; true"}));
-  };
-  ASSERT_EQ(exit_code(make("first-marker")), 0);
-  auto reader = [&](std::chrono::milliseconds for_how_long) {
+  // The workload: one marker, then it waits for the test, then another.
+  const std::string first = (dir_ / "first-marker").string(), second = (dir_ / "second-marker").string();
+  pid_t tracer = fork();
+  if (tracer == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(kTracer.c_str(), kTracer.c_str(), "--ring", ring_.c_str(), "--", "/bin/sh", "-c",
+          ("cat " + first + "; read x < " + fifo + "; cat " + second).c_str(), nullptr);
+    _exit(127);
+  }
+  // An `rtsec trace` reading the ring until `want` shows in its output.
+  auto read_until = [&](const std::string& want) {
     int out[2];
     EXPECT_EQ(pipe(out), 0);
     pid_t pid = fork();
@@ -406,9 +415,17 @@ TEST_F(PtraceTest, SidecarReaderRestartsWithoutLosingEvents) {
       _exit(127);
     }
     close(out[1]);
-    std::this_thread::sleep_for(for_how_long);
-    kill(pid, SIGINT);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
     std::string text;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (text.find(want) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      char buf[65536];
+      ssize_t n = read(out[0], buf, sizeof buf);
+      if (n > 0) text.append(buf, static_cast<size_t>(n));
+      else std::this_thread::sleep_for(20ms);
+    }
+    kill(pid, SIGINT);
+    fcntl(out[0], F_SETFL, 0);
     char buf[65536];
     for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
     close(out[0]);
@@ -417,12 +434,20 @@ TEST_F(PtraceTest, SidecarReaderRestartsWithoutLosingEvents) {
     EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "rtsec trace status " << st;
     return text;
   };
-  // The ring is a new one per rtsec-ptrace run, so the second command
-  // runs while the second reader is up.
-  const std::string first = reader(700ms);
-  EXPECT_NE(first.find("first-marker"), std::string::npos) << tail(first);
-  const std::string again = reader(300ms);
-  EXPECT_EQ(again.find("first-marker"), std::string::npos) << "events read twice";
+  // The workload's openat of each marker (its argv names both).
+  const std::string open_first = "\"name\":\"" + first + "\"";
+  const std::string open_second = "\"name\":\"" + second + "\"";
+  const std::string one = read_until(open_first);
+  EXPECT_NE(one.find(open_first), std::string::npos) << tail(one);
+  EXPECT_EQ(one.find(open_second), std::string::npos);
+  // The first reader is gone; the workload goes on and writes more.
+  std::ofstream(fifo) << "go\n";
+  int st = 0;
+  ASSERT_EQ(waitpid(tracer, &st, 0), tracer);
+  EXPECT_TRUE(WIFEXITED(st)) << st;
+  const std::string two = read_until(open_second);
+  EXPECT_NE(two.find(open_second), std::string::npos) << "lost while no reader ran:\n" << tail(two);
+  EXPECT_EQ(two.find(open_first), std::string::npos) << "read twice:\n" << tail(two);
 }
 
 // ---- the ring itself ---------------------------------------------------------------------------------

@@ -65,11 +65,19 @@ int children(int n) {
 // continues it, sees it continued (WCONTINUED), and it exits 5. Then the
 // program stops itself and a helper continues it.
 int stopcont() {
+  // The child waits for the parent after it is continued, so that it cannot
+  // exit before the parent has seen it continued.
+  int hold[2];
+  if (pipe(hold) != 0) return 1;
   pid_t c = fork();
   if (c == 0) {
+    close(hold[1]);
     raise(SIGSTOP);
+    char x;
+    (void)!read(hold[0], &x, 1);
     _exit(5);
   }
+  close(hold[0]);
   int st = 0;
   if (waitpid(c, &st, WUNTRACED) != c || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGSTOP) {
     std::printf("child not seen stopped (status %#x)\n", st);
@@ -82,6 +90,7 @@ int stopcont() {
     return 1;
   }
   std::printf("child continued\n");
+  close(hold[1]);
   if (waitpid(c, &st, 0) != c || !WIFEXITED(st)) return 1;
   std::printf("child exited %d\n", WEXITSTATUS(st));
   std::fflush(stdout);
