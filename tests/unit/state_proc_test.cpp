@@ -165,6 +165,45 @@ TEST(StateSeed, AProcessFirstMetInAnEventIsReadFromProcAndPurgedWhenGone) {
   EXPECT_EQ(st.stats().purged, 1u);
 }
 
+TEST(StateSeed, AnOrphanGetsTheParentTheKernelGaveIt) {
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    const pid_t grandchild = fork();
+    if (grandchild == 0) {
+      pause();
+      _exit(0);
+    }
+    if (write(ready[1], &grandchild, sizeof grandchild) != sizeof grandchild) _exit(1);
+    pause();
+    _exit(0);
+  }
+  pid_t grandchild = 0;
+  ASSERT_EQ(read(ready[0], &grandchild, sizeof grandchild), static_cast<ssize_t>(sizeof grandchild));
+  ::close(ready[0]);
+  ::close(ready[1]);
+
+  state::State st;
+  ASSERT_TRUE(st.find_or_load(grandchild));
+  EXPECT_EQ(st.process(grandchild)->ppid, child);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  st.purge_dead();  // the child's exit, as if its procexit had been seen
+  ASSERT_FALSE(st.process(child));
+
+  const state::Process* parent = st.parent(*st.process(grandchild));
+  ASSERT_TRUE(parent);
+  state::Process now;
+  std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const pid_t kernel_ppid = std::stoi(line.substr(line.rfind(')') + 4));
+  EXPECT_EQ(parent->pid, kernel_ppid);
+  EXPECT_EQ(st.process(grandchild)->ppid, kernel_ppid);
+  kill(grandchild, SIGKILL);
+}
+
 class Users : public ::testing::Test {
  protected:
   void SetUp() override {

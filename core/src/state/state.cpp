@@ -125,14 +125,18 @@ void State::seed_from_proc() {
 
 Process* State::parent(const Process& p) {
   if (Process* parent = process(p.ppid)) return parent;
-  // The parent left: the kernel gave the child a new one (init or a subreaper); ask /proc.
-  // A placeholder is not asked again.
-  if (!p.complete || p.ppid <= 0) return nullptr;
+  if (!p.complete || p.ppid <= 0 || p.parent_unknown) return nullptr;
   Process* self = process(p.pid);
   if (!self) return nullptr;
+  // Never met (started before a full table, or between seeding and capture): read it. A
+  // process younger than the child is not its parent but a reuse of the pid.
+  if (Process* parent = find_or_load(p.ppid);
+      parent && (!parent->start_ts || !p.start_ts || parent->start_ts <= p.start_ts))
+    return parent;
+  // Gone: the kernel gave the child a new parent (init or a subreaper); ask /proc which.
   const pid_t now = reader_->read_ppid(p.pid);
   if (now <= 0 || now == p.ppid) {
-    self->ppid = 0;  // gone, or its parent is unknown for good: do not ask again
+    self->parent_unknown = true;  // do not ask again until the next exec
     return nullptr;
   }
   self->ppid = now;
@@ -261,6 +265,7 @@ void State::on_fork(const DecodedEvent& ev) {
   c->ppid = ppid;
   c->born_ts = c->last_ts = c->start_ts = ts;
   c->threads = 1;
+  c->parent_unknown = false;
   c->complete = src && src->complete;
   if (child_side) {
     if (auto comm = string_param(ev, Param::kComm)) c->comm.assign(*comm);
@@ -319,6 +324,7 @@ void State::on_exec(const DecodedEvent& ev, Process& p) {
   if (auto v = uint_param(ev, Param::kLoginuid)) p.loginuid = static_cast<uint32_t>(*v);
   if (auto v = uint_param(ev, Param::kTty)) p.tty = tty_nr_from_kernel_dev(static_cast<uint32_t>(*v));
   if (auto v = int_param(ev, Param::kPpid); v && *v > 0) p.ppid = static_cast<pid_t>(*v);
+  p.parent_unknown = false;
   if (auto cg = string_param(ev, Param::kCgroup)) p.container_id = container_id_in_cgroup(*cg);
   p.last_ts = ev.header().ts_ns;
   p.complete = true;

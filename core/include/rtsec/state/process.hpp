@@ -122,7 +122,8 @@ struct Process {
   bool caps_known = false;
   bool env_known = false;
   bool exe_known = false;
-  bool complete = false;  // false: a placeholder for a process /proc could not tell about
+  bool complete = false;  // false: made by a fork of a process nothing was known of
+  bool parent_unknown = false;  // its parent left and /proc could not name the new one
 
   uint32_t threads = 1;  // live threads, the main one included
 
