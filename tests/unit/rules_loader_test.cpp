@@ -620,6 +620,18 @@ TEST(RulesLoader, MacroCycleIsAnError) {
             Strings{"rules.yaml:1:3: error: macro 'a' uses itself (LOAD_ERR_COMPILE_CONDITION)"});
 }
 
+TEST(RulesLoader, MacrosReusedExponentiallyAreAnError) {
+  // Each macro uses the one before twice: m17 (line 36) is the first over the bound.
+  std::string yaml = "- macro: m0\n  condition: proc.name = a\n";
+  for (int i = 1; i <= 20; ++i)
+    yaml += "- macro: m" + std::to_string(i) + "\n  condition: m" + std::to_string(i - 1) +
+            " or m" + std::to_string(i - 1) + "\n";
+  yaml += "- rule: R\n  desc: d\n  condition: m20\n  output: o\n  priority: INFO\n";
+  EXPECT_EQ(errors(load(yaml)),
+            Strings{"rules.yaml:36:14: error: the condition is too large with its macros expanded "
+                    "(over 100000 checks) (LOAD_ERR_COMPILE_CONDITION)"});
+}
+
 TEST(RulesLoader, SkipIfUnknownFilterAndUnknownSource) {
   auto r = load(R"(- rule: Plugin rule
   desc: d

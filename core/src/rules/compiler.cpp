@@ -81,25 +81,35 @@ Compiled Compiler::compile_expr(const ast::Expr& e) {
     fail("the condition is nested too deeply (over " + std::to_string(kMaxCompileDepth) +
              " levels, macros included)",
          where(e.pos));
+  Compiled c = compile_node(e);
+  if (c.checks > kMaxExpandedChecks)
+    fail("the condition is too large with its macros expanded (over " +
+             std::to_string(kMaxExpandedChecks) + " checks)",
+         where(e.pos));
+  return c;
+}
 
+Compiled Compiler::compile_node(const ast::Expr& e) {
   switch (e.kind) {
     case ast::Kind::kAnd:
     case ast::Kind::kOr: {
       bool is_and = e.kind == ast::Kind::kAnd;
       std::vector<eval::NodePtr> nodes;
       EventSet events = is_and ? EventSet::all() : EventSet::none();
+      uint64_t checks = 0;
       for (const auto& child : e.children) {
         Compiled c = compile_expr(*child);
         is_and ? events &= c.events : events |= c.events;
+        checks += c.checks;  // each at most kMaxExpandedChecks: no overflow
         nodes.push_back(std::move(c.filter));
       }
       return {is_and ? eval::make_and(std::move(nodes)) : eval::make_or(std::move(nodes)),
-              std::move(events)};
+              std::move(events), checks};
     }
     case ast::Kind::kNot: {
       Compiled c = compile_expr(*e.children.at(0));
       EventSet events = c.events.is_all() ? EventSet::all() : c.events.complement();
-      return {eval::make_not(std::move(c.filter)), std::move(events)};
+      return {eval::make_not(std::move(c.filter)), std::move(events), c.checks};
     }
     case ast::Kind::kMacro: {
       const MacroResult* m = symbols_ ? symbols_->macro(e.macro, depth_) : nullptr;
@@ -176,7 +186,7 @@ Compiled Compiler::compile_check(const ast::Expr& e) {
     fail("operator '" + op_name + "' is not supported for '" + lhs.text + "' (" +
              type_name(lhs.type) + ")",
          where(e.pos));
-  if (e.op == Op::kExists) return {eval::make_exists(std::move(lhs.extractor)), EventSet::all()};
+  if (e.op == Op::kExists) return {eval::make_exists(std::move(lhs.extractor)), EventSet::all(), 1};
 
   if (e.rhs == ast::Rhs::kField) {
     Operand rhs = bind(e.rhs_field);
@@ -192,7 +202,7 @@ Compiled Compiler::compile_check(const ast::Expr& e) {
                "' (" + type_name(rhs.type) + ")",
            at);
     return {eval::make_field_compare(e.op, std::move(lhs.extractor), std::move(rhs.extractor)),
-            EventSet::all()};
+            EventSet::all(), 1};
   }
 
   auto values = values_of(e);
@@ -200,7 +210,7 @@ Compiled Compiler::compile_check(const ast::Expr& e) {
   if (e.field.name == "evt.type" && !e.field.arg && e.field.transformers.empty() &&
       (e.op == Op::kEq || e.op == Op::kNe || e.op == Op::kIn))
     events = evt_type_events(e, values);
-  return {compile_values(e, lhs, values), std::move(events)};
+  return {compile_values(e, lhs, values), std::move(events), 1};
 }
 
 eval::NodePtr Compiler::compile_values(const ast::Expr& e, const Operand& lhs,

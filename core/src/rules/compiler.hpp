@@ -5,6 +5,7 @@
 // set of event types the condition can match.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@ struct CompileError {
 struct Compiled {
   eval::NodePtr filter;
   EventSet events;
+  // Checks once macros are expanded: a macro used twice is evaluated twice,
+  // so nested reuse could make one evaluation exponential.
+  uint64_t checks = 0;
 };
 
 // One item of a list, nested lists already expanded.
@@ -58,6 +62,8 @@ class Symbols {
 // Bounds the recursion of compiling (and so of evaluating) a condition,
 // macros included.
 inline constexpr int kMaxCompileDepth = 1000;
+// Bounds the work of one evaluation (upstream's largest rule has a few hundred).
+inline constexpr uint64_t kMaxExpandedChecks = 100000;
 
 class Compiler {
  public:
@@ -86,6 +92,7 @@ class Compiler {
   };
 
   Compiled compile_expr(const ast::Expr& e);
+  Compiled compile_node(const ast::Expr& e);
   Compiled compile_check(const ast::Expr& e);
   Operand bind(const ast::FieldRef& ref);
   std::vector<ValueRef> values_of(const ast::Expr& e);
