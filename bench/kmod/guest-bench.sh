@@ -5,8 +5,8 @@
 #   guest-bench.sh BUILD_DIR RTSEC_KO SCAP_KO|- PAIRS ROUNDS
 # times an open/close loop with nothing attached, under rtsec's kernel
 # module, under rtsec's eBPF probe, and under the Falco libraries' kernel
-# module read by sysdig. Each consumer prints every event as text to
-# /dev/null. Prints "BENCH <config> <ns per pair> <events> <drops>" per round.
+# module read by sysdig. Each consumer prints every event (rtsec: JSON,
+# sysdig: its text) into a pipe drained to /dev/null. Prints "BENCH <config> <ns per pair> <events> <drops>" per round.
 build=$1
 rtsec_ko=$2
 scap_ko=$3
@@ -17,6 +17,31 @@ rtsec=$build/bin/rtsec
 
 run_loop() { "$loop" "$pairs" /dev/null; }
 
+# start_consumer CMD...: runs CMD with its output drained to /dev/null, and
+# returns once it has printed something: loading a probe (the BPF verifier
+# under TCG) takes seconds, and the loop must only run once capture is on.
+start_consumer() {
+	rm -f /tmp/started /tmp/out.fifo
+	mkfifo /tmp/out.fifo
+	(head -c 1 >/tmp/started; cat >/dev/null) </tmp/out.fifo &
+	drain=$!
+	"$@" >/tmp/out.fifo 2>/tmp/consumer.err &
+	consumer=$!
+	i=0
+	while [ ! -s /tmp/started ] && [ $i -lt 1200 ] && kill -0 $consumer 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 1
+}
+
+stop_consumer() {
+	sleep 1
+	kill -INT $consumer
+	wait $consumer
+	wait $drain
+}
+
 # rtsec's stats line: {"stats":{"events":N,"drops":D,...}}
 rtsec_counts() {
 	grep -o '"stats":{"events":[0-9]*,"drops":[0-9]*' "$1" | tail -1 |
@@ -24,26 +49,18 @@ rtsec_counts() {
 }
 
 bench_rtsec() { # config driver
-	"$rtsec" trace --json --driver "$2" >/dev/null 2>/tmp/rtsec.err &
-	pid=$!
-	sleep 2
+	start_consumer "$rtsec" trace --json --driver "$2"
 	ns=$(run_loop)
-	sleep 1
-	kill -INT $pid
-	wait $pid
-	echo "BENCH $1 $ns $(rtsec_counts /tmp/rtsec.err)"
+	stop_consumer
+	echo "BENCH $1 $ns $(rtsec_counts /tmp/consumer.err)"
 }
 
 bench_sysdig() {
-	sysdig -v >/dev/null 2>/tmp/sysdig.err &
-	pid=$!
-	sleep 3
+	start_consumer sysdig -v
 	ns=$(run_loop)
-	sleep 1
-	kill -INT $pid
-	wait $pid
-	ev=$(sed -n 's/.*Driver Events:\([0-9]*\).*/\1/p' /tmp/sysdig.err | tail -1)
-	dr=$(sed -n 's/.*Driver Drops:\([0-9]*\).*/\1/p' /tmp/sysdig.err | tail -1)
+	stop_consumer
+	ev=$(sed -n 's/.*Driver Events:\([0-9]*\).*/\1/p' /tmp/consumer.err | tail -1)
+	dr=$(sed -n 's/.*Driver Drops:\([0-9]*\).*/\1/p' /tmp/consumer.err | tail -1)
 	echo "BENCH sysdig-scap $ns ${ev:-?} ${dr:-?}"
 }
 
@@ -61,5 +78,4 @@ for r in $(seq "$rounds"); do
 		bench_sysdig
 	fi
 done
-grep -h 'Driver\|error' /tmp/sysdig.err 2>/dev/null | head -5
 exit 0

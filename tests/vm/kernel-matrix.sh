@@ -36,7 +36,7 @@ for f in bin/rtsec bin/rtsec_integration_tests bin/rtsec-conformance-workload \
 done
 # Module builds go into the build tree: the guest sees it, not the host's /tmp.
 modules=$build/kmod
-checks=(load kmod_conformance ebpf_conformance kmod_device abi_mismatch unload dmesg)
+checks=(load kmod_conformance ebpf_conformance same_events kmod_device abi_mismatch unload dmesg)
 declare -A cell note
 logs=$build/kernel-matrix
 mkdir -p "$logs"
@@ -77,9 +77,9 @@ done
 
 echo
 echo "kernel x driver (rtsec build $build)"
-printf '| %-6s | %-16s | %-16s | %-16s | %-12s | %-6s | %-6s | %s\n' kernel "kmod conformance" \
-	"eBPF conformance" "kmod bad input" "ABI mismatch" unload dmesg release
-printf '|%s\n' "--------|------------------|------------------|------------------|--------------|--------|--------|--------"
+printf '| %-6s | %-16s | %-16s | %-14s | %-14s | %-12s | %-6s | %-6s | %s\n' kernel "kmod conformance" \
+	"eBPF conformance" "kmod = eBPF" "kmod bad input" "ABI mismatch" unload dmesg release
+printf '|%s\n' "--------|------------------|------------------|----------------|----------------|--------------|--------|--------|--------"
 for k in "${kernels[@]}"; do
 	if [[ -z ${cell[$k,load]:-} ]]; then
 		printf '| %-6s | %s\n' "$k" "${note[$k]}"
@@ -87,8 +87,8 @@ for k in "${kernels[@]}"; do
 	fi
 	kmod=${cell[$k,kmod_conformance]}
 	[[ ${cell[$k,load]} == PASS ]] || kmod="load ${cell[$k,load]}"
-	printf '| %-6s | %-16s | %-16s | %-16s | %-12s | %-6s | %-6s | %s\n' "$k" "$kmod" \
-		"${cell[$k,ebpf_conformance]}" "${cell[$k,kmod_device]}" "${cell[$k,abi_mismatch]}" \
+	printf '| %-6s | %-16s | %-16s | %-14s | %-14s | %-12s | %-6s | %-6s | %s\n' "$k" "$kmod" \
+		"${cell[$k,ebpf_conformance]}" "${cell[$k,same_events]}" "${cell[$k,kmod_device]}" "${cell[$k,abi_mismatch]}" \
 		"${cell[$k,unload]}" "${cell[$k,dmesg]}" "${note[$k]}"
 done
 echo "logs: $logs"

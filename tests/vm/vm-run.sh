@@ -105,6 +105,7 @@ mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs tmpfs /newroot/dev/shm
 # /tmp stays the host's, through the overlay: a checkout under /tmp is seen
+# (the command gets TMPDIR on a tmpfs, see guest.sh)
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
 mount -t tracefs tracefs /newroot/sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /newroot/sys/kernel/debug 2>/dev/null
@@ -129,6 +130,9 @@ cleanup() { [[ -n ${RTSEC_VM_KEEP:-} ]] && echo "vm-run: run folder kept: $run" 
 trap cleanup EXIT
 {
 	echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8'
+	# Temporary files on a plain tmpfs: /tmp is the host's through the overlay,
+	# where stat(2) shows the overlay's device, not the one the kernel's inode has.
+	echo 'mkdir -m 1777 -p /run/tmp; export TMPDIR=/run/tmp'
 	echo 'stty -F /dev/ttyS1 raw -echo 2>/dev/null'
 	printf 'cd %q 2>/dev/null || cd /\n' "$PWD"
 	printf '('

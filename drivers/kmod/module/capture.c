@@ -255,15 +255,17 @@ static long put_comm(u8 *dst)
 	return len + 1;
 }
 
-static u32 task_tty(struct task_struct *task)
+/* The controlling tty as a kernel dev_t, held while it is read (a hangup may free it). */
+static u32 current_tty(void)
 {
-	struct tty_struct *tty = READ_ONCE(task->signal->tty);
+	struct tty_struct *tty = get_current_tty();
 	u32 major, minor;
 
 	if (!tty)
 		return 0;
 	major = tty->driver->major;
 	minor = tty->driver->minor_start + tty->index;
+	tty_kref_put(tty);
 	return (major << 20) | (minor & 0xfffff);
 }
 
@@ -336,7 +338,7 @@ static long capture_param(u8 *dst, const struct rtsec_param_recipe *p,
 	case RTSEC_SRC_TASK_LOGINUID:
 		return put_int(dst, p->type, __kuid_val(audit_get_loginuid(task)), false);
 	case RTSEC_SRC_TASK_TTY:
-		return put_int(dst, p->type, task_tty(task), false);
+		return put_int(dst, p->type, current_tty(), false);
 	case RTSEC_SRC_TASK_PPID:
 		return put_int(dst, p->type, rcu_dereference(task->real_parent)->tgid, false);
 	case RTSEC_SRC_TASK_CGROUP:
