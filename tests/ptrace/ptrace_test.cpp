@@ -307,6 +307,43 @@ TEST_F(PtraceTest, PidNotTraceableSaysWhy) {
   EXPECT_NE(r.err.find("CAP_SYS_PTRACE"), std::string::npos) << r.err;
 }
 
+// If the tracer dies, nothing it traced is left stopped (PTRACE_O_EXITKILL).
+TEST_F(PtraceTest, TracerDeathLeavesNoTraceeStopped) {
+  pid_t tracer = fork();
+  if (tracer == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(kTracer.c_str(), kTracer.c_str(), "--ring", ring_.c_str(), "--", kProg.c_str(),
+          "openloop", nullptr);
+    _exit(127);
+  }
+  // Its child: the traced program, once it runs.
+  pid_t traced_pid = 0;
+  for (int i = 0; i < 200 && traced_pid == 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+    std::ifstream children("/proc/" + std::to_string(tracer) + "/task/" + std::to_string(tracer) +
+                           "/children");
+    children >> traced_pid;
+  }
+  ASSERT_GT(traced_pid, 0) << "the traced program did not start";
+  std::this_thread::sleep_for(200ms);
+  kill(tracer, SIGKILL);
+  int st = 0;
+  ASSERT_EQ(waitpid(tracer, &st, 0), tracer);
+  // Gone (killed with its tracer), not stopped; a zombie until init reaps it.
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    std::ifstream stat_file("/proc/" + std::to_string(traced_pid) + "/stat");
+    std::string line;
+    std::getline(stat_file, line);
+    const size_t paren = line.rfind(')');
+    gone = line.empty() || paren == std::string::npos || line[paren + 2] == 'Z' || line[paren + 2] == 'X';
+    if (!gone) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(gone) << "process " << traced_pid << " outlived its tracer";
+}
+
 // ---- attach ------------------------------------------------------------------------------------
 
 TEST_F(PtraceTest, AttachSeesEventsAndDetachesCleanly) {
