@@ -152,6 +152,40 @@ TEST(StateFork, AStaleEntryOfAReusedPidIsReplaced) {
   EXPECT_EQ(st->process(kChild)->ppid, kPid);
 }
 
+TEST(StateFork, AVforkParentReportingAfterItsChildExitedLeavesNoGhost) {
+  TestState st;
+  Events e;
+  start_bash(st, e);
+  Events late;  // the parent's side: it resumed at the child's exec, reported after its exit
+  st.feed(e.fork_child(kChild, kPid, "bash", CLONE_VM | CLONE_VFORK | SIGCHLD));
+  Events::Exec x;
+  x.ppid = kPid;
+  st.feed(e.exec(kChild, x));
+  st.feed(e.procexit(kChild));
+  late.ts = e.ts;
+  st.feed(late.fork_parent(kPid, kChild, CLONE_VM | CLONE_VFORK | SIGCHLD));
+  EXPECT_FALSE(st->process(kChild)) << "no entry for a child already gone";
+  EXPECT_EQ(st->process_count(), 1u);
+}
+
+TEST(StateFork, AThreadThatEndedBeforeItsCreatorReportedIsNotCounted) {
+  TestState st;
+  Events e;
+  start_bash(st, e);
+  constexpr pid_t kTid = kPid + 50;
+  st.feed(e.make(RTSEC_EVT_READ, kPid, [](EventBuilder& b) { b.add_int(1).add_int(0).add_uint(1); },
+                 kTid));  // seen working: counted
+  EXPECT_EQ(st->process(kPid)->threads, 2u);
+  st.feed(e.procexit(kPid, kTid));
+  EXPECT_EQ(st->process(kPid)->threads, 1u);
+  constexpr pid_t kTid2 = kPid + 51;
+  st.feed(e.procexit(kPid, kTid2));  // never seen before its exit
+  st.feed(e.fork_parent(kPid, kTid2, CLONE_THREAD | CLONE_VM));
+  EXPECT_EQ(st->process(kPid)->threads, 1u);
+  st.feed(e.procexit(kPid));
+  EXPECT_FALSE(st->process(kPid)) << "the last thread's exit ends the process";
+}
+
 TEST(StateFork, ForkCopiesFdsAndCwd) {
   TestState st;
   Events e;

@@ -22,6 +22,7 @@ constexpr uint64_t kFullTablePurgeNs = 1'000'000'000;
 // A pid /proc did not have is not asked about again for this long (event time).
 constexpr uint64_t kGoneNs = 5'000'000'000;
 constexpr size_t kMaxGone = 4096;
+constexpr size_t kMaxRecentExits = 8192;
 
 bool is_fork(uint16_t type) {
   return type == RTSEC_EVT_CLONE || type == RTSEC_EVT_CLONE3 || type == RTSEC_EVT_FORK ||
@@ -223,8 +224,14 @@ void State::on_fork(const DecodedEvent& ev) {
   const uint64_t flags = uint_param(ev, Param::kFlags).value_or(0);
   const pid_t tid = static_cast<pid_t>(h.tid), pid = static_cast<pid_t>(h.pid);
 
-  // A new thread, from either side: count it once.
+  // A new thread, from either side: count it once; not when it already ended (a creator's
+  // side reported after the thread's exit).
   auto add_thread = [&](pid_t new_tid) {
+    if (const auto it = recent_exits_.find(new_tid);
+        it != recent_exits_.end() && it->second.tgid == pid) {
+      recent_exits_.erase(it);
+      return;
+    }
     Process* p = find_or_load(pid);
     if (p && threads_.try_emplace(new_tid, pid).second) ++p->threads;
   };
@@ -246,13 +253,25 @@ void State::on_fork(const DecodedEvent& ev) {
   }
 
   const uint64_t ts = h.ts_ns;
+  auto same_fork = [&](pid_t of_ppid, uint64_t born) {
+    return of_ppid == ppid && born != 0 && born + kForkWindowNs > ts && ts + kForkWindowNs > born;
+  };
   if (Process* existing = process(child)) {
-    const bool same_fork = existing->ppid == ppid && existing->born_ts != 0 &&
-                           existing->born_ts + kForkWindowNs > ts &&
-                           ts + kForkWindowNs > existing->born_ts;
     // Kept when it is this fork seen from the other side, or when the child's own later
     // events (an exec) came first; anything else is a dead process's pid reused.
-    if (same_fork || existing->last_ts > ts) return;
+    if (same_fork(existing->ppid, existing->born_ts) || existing->last_ts > ts) {
+      if (!child_side) existing->parent_side_seen = true;
+      return;
+    }
+  }
+  // The parent's side of a fork whose child already came and went (vfork, posix_spawn: the
+  // parent resumes after the child's exec, and may report after its exit).
+  if (!child_side) {
+    if (const auto it = recent_exits_.find(child); it != recent_exits_.end()) {
+      const bool same = same_fork(it->second.ppid, it->second.born_ts);
+      recent_exits_.erase(it);
+      if (same) return;
+    }
   }
 
   const Process* src = source > 0 ? find_or_load(source) : nullptr;
@@ -266,6 +285,7 @@ void State::on_fork(const DecodedEvent& ev) {
   c->born_ts = c->last_ts = c->start_ts = ts;
   c->threads = 1;
   c->parent_unknown = false;
+  c->parent_side_seen = !child_side;
   c->complete = src && src->complete;
   if (child_side) {
     if (auto comm = string_param(ev, Param::kComm)) c->comm.assign(*comm);
@@ -349,13 +369,26 @@ void State::on_procexit(const DecodedEvent& ev) {
   const bool tracked_thread = tid != pid && threads_.erase(tid) > 0;
   Process* p = process(pid);
   if (!p) return;
-  if (tid != pid && !tracked_thread) return;  // a thread we never counted
+  if (tid != pid && !tracked_thread) {
+    remember_exit(tid, RecentExit{pid, 0, 0});  // its creator's side may still come
+    return;
+  }
   if (p->threads > 0) --p->threads;
-  if (p->threads == 0) erase(pid);  // its last thread: the process is gone
+  if (p->threads > 0) return;
+  // Its last thread: the process is gone.
+  if (p->born_ts != 0 && !p->parent_side_seen)
+    remember_exit(pid, RecentExit{pid, p->ppid, p->born_ts});
+  erase(pid);
+}
+
+void State::remember_exit(pid_t tid, RecentExit e) {
+  if (recent_exits_.size() >= kMaxRecentExits) recent_exits_.clear();  // bounded; rare
+  recent_exits_[tid] = e;
 }
 
 void State::purge_dead() {
   gone_.clear();
+  recent_exits_.clear();
   size_t before = procs_.size();
   for (auto it = procs_.begin(); it != procs_.end();)
     it = reader_->alive(it->first) ? std::next(it) : procs_.erase(it);

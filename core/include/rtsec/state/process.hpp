@@ -130,6 +130,7 @@ struct Process {
   // Bookkeeping for the fork race (both sides of a fork, in either order).
   uint64_t born_ts = 0;  // ts of the fork event that created this entry; 0 otherwise
   uint64_t last_ts = 0;  // ts of the last fork/exec that wrote this entry
+  bool parent_side_seen = false;  // the creator's side of that fork was seen
 
   FdTable fds;
 

@@ -119,10 +119,19 @@ class State {
   void close_fd(const DecodedEvent& ev, Process& p);
   FdInfo* add_fd(Process& p, int64_t fd);
 
+  // A process or thread that exited before the creator's side of its fork was seen.
+  struct RecentExit {
+    pid_t tgid;
+    pid_t ppid;
+    uint64_t born_ts;
+  };
+  void remember_exit(pid_t tid, RecentExit e);
+
   Options options_;
   std::unordered_map<pid_t, Process> procs_;
   std::unordered_map<pid_t, pid_t> threads_;  // non-main thread id -> process id
   std::unordered_map<pid_t, uint64_t> gone_;   // pids /proc lacked -> when we asked
+  std::unordered_map<pid_t, RecentExit> recent_exits_;
   UserDirectory users_;
   std::unique_ptr<ProcReader> reader_;
   uint64_t now_ns_ = 0;
