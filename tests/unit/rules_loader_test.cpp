@@ -632,6 +632,28 @@ TEST(RulesLoader, MacrosReusedExponentiallyAreAnError) {
                     "(over 100000 checks) (LOAD_ERR_COMPILE_CONDITION)"});
 }
 
+TEST(RulesLoader, ListsNestedExponentiallyAreAnError) {
+  std::string yaml = "- list: l0\n  items: [a, b]\n";
+  for (int i = 1; i <= 40; ++i)
+    yaml += "- list: l" + std::to_string(i) + "\n  items: [l" + std::to_string(i - 1) + ", l" +
+            std::to_string(i - 1) + "]\n";
+  auto e = errors(load(yaml));
+  ASSERT_EQ(e.size(), 1u) << "the lists using l16 are not reported again";
+  EXPECT_EQ(e[0],
+            "rules.yaml:33:3: error: List 'l16' has over 100000 items once the lists in it are "
+            "expanded (LOAD_ERR_VALIDATE)");
+}
+
+TEST(RulesLoader, ChecksWithTooManyValuesAreAnError) {
+  std::string yaml = "- list: l0\n  items: [";
+  for (int i = 0; i < 60000; ++i) yaml += (i ? ", v" : "v") + std::to_string(i);
+  yaml +=
+      "]\n- rule: R\n  desc: d\n  condition: evt.type = open and proc.name in (l0, l0)\n"
+      "  output: o\n  priority: INFO\n";
+  EXPECT_EQ(errors(load(yaml)), Strings{"rules.yaml:5:34: error: over 100000 values, lists "
+                                        "expanded (LOAD_ERR_COMPILE_CONDITION)"});
+}
+
 TEST(RulesLoader, SkipIfUnknownFilterAndUnknownSource) {
   auto r = load(R"(- rule: Plugin rule
   desc: d

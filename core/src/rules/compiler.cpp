@@ -159,7 +159,11 @@ std::vector<Compiler::ValueRef> Compiler::values_of(const ast::Expr& e) {
     case ast::Rhs::kValue: out.push_back({&e.values.at(0).text, nullptr, e.values[0].pos}); break;
     case ast::Rhs::kList:
     case ast::Rhs::kListRef:
-      for (const auto& lit : e.values) add_list_or_literal(lit);
+      for (const auto& lit : e.values) {
+        add_list_or_literal(lit);
+        if (out.size() > kMaxCheckValues)
+          fail("over " + std::to_string(kMaxCheckValues) + " values, lists expanded", where(e.pos));
+      }
       break;
     case ast::Rhs::kNone:
     case ast::Rhs::kField: break;

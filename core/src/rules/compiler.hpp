@@ -64,6 +64,8 @@ class Symbols {
 inline constexpr int kMaxCompileDepth = 1000;
 // Bounds the work of one evaluation (upstream's largest rule has a few hundred).
 inline constexpr uint64_t kMaxExpandedChecks = 100000;
+// Bounds the values on the right of one check, lists expanded.
+inline constexpr size_t kMaxCheckValues = 100000;
 
 class Compiler {
  public:

@@ -4,6 +4,7 @@
 // its exceptions) parsed and compiled, macros compiled once on first use.
 #include "rtsec/rules/loader.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -22,6 +23,7 @@ namespace rtsec::rules {
 namespace {
 
 constexpr const char* kCompileCondition = "LOAD_ERR_COMPILE_CONDITION";
+constexpr size_t kMaxListItems = 100000;
 
 // Unwinds to the rule being compiled; never escapes this file.
 struct Failure {
@@ -124,7 +126,9 @@ class RuleSet final : public Symbols {
   };
 
   // Items naming another list stand for its items, in any order of
-  // definition; a list reached again through itself stays a plain word.
+  // definition; a list reached again through itself stays a plain word. A
+  // list used twice by another is copied twice, so nesting could grow
+  // exponentially: expansion stops at kMaxListItems.
   const std::vector<ListItem>& expand_list(const ListInfo& l, std::vector<std::string>& visiting) {
     if (auto it = lists_.find(l.name); it != lists_.end()) return it->second;
     visiting.push_back(l.name);
@@ -134,11 +138,23 @@ class RuleSet final : public Symbols {
       if (ref && std::find(visiting.begin(), visiting.end(), ref->name) == visiting.end()) {
         referenced_.insert(ref->name);
         const auto& sub = expand_list(*ref, visiting);
-        out.insert(out.end(), sub.begin(), sub.end());
-        continue;
+        if (oversized_.count(ref->name)) {  // reported there already
+          oversized_.insert(l.name);
+          break;
+        }
+        out.insert(out.end(), sub.begin(), sub.begin() + std::min(sub.size(), kMaxListItems));
+      } else {
+        bool quoted;
+        out.push_back({unquote_item(item.text, quoted), item.loc});
       }
-      bool quoted;
-      out.push_back({unquote_item(item.text, quoted), item.loc});
+      if (out.size() > kMaxListItems) {
+        out.resize(kMaxListItems);
+        oversized_.insert(l.name);
+        diags_.push_back({true, "LOAD_ERR_VALIDATE", l.loc,
+                          "List '" + l.name + "' has over " + std::to_string(kMaxListItems) +
+                              " items once the lists in it are expanded"});
+        break;
+      }
     }
     visiting.pop_back();
     return lists_[l.name] = std::move(out);
@@ -150,6 +166,7 @@ class RuleSet final : public Symbols {
   std::unordered_map<std::string, std::vector<ListItem>> lists_;
   std::unordered_map<std::string, MacroState> macros_;
   std::unordered_set<std::string> referenced_;
+  std::unordered_set<std::string> oversized_;
 };
 
 class RuleCompiler {
