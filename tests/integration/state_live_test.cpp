@@ -242,5 +242,56 @@ TEST_F(StateLive, FieldsOfARealChildsFileSocketAndExec) {
       << "root's capabilities, read from /proc at exec";
 }
 
+// A churn of real short-lived processes (a shell spawning /bin/true, fork or vfork as it
+// likes) leaves the table as it was: every entry leaves with its process.
+TEST_F(StateLive, AChurnOfRealProcessesLeavesTheTableAsItWas) {
+  auto driver = plugin::load_driver(RTSEC_PLUGIN_DIR, "ebpf", {});
+  ASSERT_TRUE(driver.ok()) << driver.error().message;
+  ASSERT_TRUE((*driver)->set_events(make_recipes(state::required_events())).ok());
+  ASSERT_TRUE((*driver)->start().ok());
+  state::State st;
+  st.seed_from_proc();
+  auto drain = [&](pid_t until_exit_of, int timeout_ms) {
+    bool seen = false;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto batch = (*driver)->next_batch(50);
+      if (!batch.ok()) return false;
+      for (const auto& view : *batch) {
+        auto ev = decode_event({static_cast<const std::byte*>(view.data), view.len});
+        if (!ev.ok()) continue;
+        st.on_event(*ev);
+        st.after_event(*ev);
+        const auto& h = ev->header();
+        if (h.type == RTSEC_EVT_PROCEXIT && h.pid == static_cast<uint32_t>(until_exit_of) &&
+            h.tid == h.pid && !seen) {
+          seen = true;  // then a little more, for events other CPUs hold
+          deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+        }
+      }
+    }
+    return seen;
+  };
+  const size_t before = st.process_count();
+  const pid_t shell = fork();
+  if (shell == 0) {
+    execl("/bin/sh", "sh", "-c", "i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i+1)); done",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_TRUE(drain(shell, 60000)) << "the shell's exit was not seen";
+  int status = 0;
+  waitpid(shell, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const auto cpu = (*driver)->stats();
+  uint64_t drops = 0;
+  if (cpu.ok())
+    for (const auto& c : *cpu) drops += c.drops;
+  ASSERT_TRUE((*driver)->stop().ok());
+  // Other processes of the machine may come and go meanwhile: a few, not a thousand.
+  EXPECT_LE(st.process_count(), before + 10) << "before " << before << ", drops " << drops;
+  EXPECT_EQ(st.stats().table_full, 0u);
+}
+
 }  // namespace
 }  // namespace rtsec
