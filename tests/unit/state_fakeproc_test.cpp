@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// Parsing of /proc, on a fake tree: a containerized process in a pid namespace, on an
+// overlayfs root whose upper layer holds its executable.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "rtsec/state/state.hpp"
+
+namespace rtsec {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kId = "4f2a0c9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19";
+
+class FakeProc : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("rtsec-fakeproc-" + std::to_string(getpid()));
+    proc_ = root_ / "proc";
+    upper_ = root_ / "upper";
+    const fs::path p = proc_ / "4242";
+    fs::create_directories(p / "fd");
+    fs::create_directories(upper_ / "usr/bin");
+    std::ofstream(upper_ / "usr/bin/app") << "#!/bin/true\n";
+    write(p / "stat",
+          "4242 (my (app)) S 1 4240 4239 34817 4240 4194560 100 0 0 0 1 1 0 0 20 0 2 0 "
+          "123400 1000 100\n");
+    write(p / "status",
+          "Name:\tmy (app)\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4242\nNgid:\t0\n"
+          "Pid:\t4242\nPPid:\t1\nUid:\t1000\t0\t0\t0\nGid:\t1000\t1000\t1000\t1000\n"
+          "NStgid:\t4242\t7\nNSpid:\t4242\t7\nNSpgid:\t4240\t5\nNSsid:\t4239\t1\nThreads:\t2\n"
+          "CapInh:\t0000000000000000\nCapPrm:\t00000000a80425fb\nCapEff:\t00000000a80425fb\n");
+    write(p / "cmdline", std::string("app\0--flag\0x y\0", 15));
+    write(p / "environ", std::string("A=1\0B=two words\0", 17));
+    write(p / "loginuid", "1000");
+    write(p / "cgroup", "0::/system.slice/docker-" + kId + ".scope\n");
+    write(p / "mountinfo",
+          "900 800 0:52 / / rw,relatime master:1 - overlay overlay rw,lowerdir=/l1:/l2,"
+          "upperdir=" + upper_.string() + ",workdir=/w\n"
+          "901 900 0:53 / /proc rw,nosuid - proc proc rw\n");
+    fs::create_symlink(upper_ / "usr/bin/app", p / "exe");
+    fs::create_symlink("/tmp", p / "cwd");
+    fs::create_symlink("/etc/hostname", p / "fd" / "3");
+    fs::create_directories(p / "task" / "4242");
+    fs::create_directories(p / "task" / "4243");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  static void write(const fs::path& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  }
+  fs::path root_, proc_, upper_;
+};
+
+TEST_F(FakeProc, ReadsAContainerizedProcess) {
+  state::Options o;
+  o.proc_root = proc_.string();
+  o.purge_interval_ns = ~uint64_t{0} / 2;
+  state::State st(o);
+  const state::Process* p = st.find_or_load(4242);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->complete);
+  EXPECT_EQ(p->comm, "my (app)") << "a name with parentheses";
+  EXPECT_EQ(p->ppid, 1);
+  EXPECT_EQ(p->exe, "app");
+  EXPECT_EQ(p->args, "--flag x y");
+  EXPECT_EQ(p->nargs, 2u);
+  EXPECT_EQ(p->cmdline, "my (app) --flag x y");
+  EXPECT_EQ(p->exepath, (upper_ / "usr/bin/app").string());
+  EXPECT_EQ(p->cwd, "/tmp");
+  EXPECT_EQ(p->uid, 1000u);
+  EXPECT_EQ(p->euid, 0u);
+  EXPECT_EQ(p->gid, 1000u);
+  EXPECT_EQ(p->loginuid, 1000u);
+  EXPECT_EQ(p->tty, 34817u);
+  EXPECT_EQ(p->vpid, 7);
+  EXPECT_EQ(p->pgid, 4240);
+  EXPECT_EQ(p->vpgid, 5);
+  EXPECT_EQ(p->sid, 1);
+  EXPECT_TRUE(p->in_pid_namespace());
+  EXPECT_EQ(p->start_ts, 123400 * (1'000'000'000 / sysconf(_SC_CLK_TCK)));
+  EXPECT_TRUE(p->caps_known);
+  EXPECT_EQ(p->cap_permitted, 0xa80425fbull);
+  EXPECT_EQ(state::caps_to_string(p->cap_effective).rfind("CAP_CHOWN CAP_DAC_OVERRIDE", 0), 0u);
+  EXPECT_EQ(p->container_id, kId);
+  EXPECT_EQ(p->container_short_id(), kId.substr(0, 12));
+  EXPECT_TRUE(p->env_known);
+  EXPECT_EQ(p->env, std::string("A=1\0B=two words", 15));
+  EXPECT_TRUE(p->exe_known);
+  EXPECT_TRUE(p->exe_upper_layer) << "the executable is on the overlay's upper layer";
+  EXPECT_EQ(p->threads, 2u);
+  EXPECT_EQ(st.stats().threads, 1u);
+  ASSERT_TRUE(st.fd(*p, 3));
+  EXPECT_EQ(st.fd(*p, 3)->name, "/etc/hostname");
+  EXPECT_EQ(st.fd(*p, 3)->type, state::FdType::kFile);
+}
+
+}  // namespace
+}  // namespace rtsec
