@@ -328,6 +328,8 @@ TEST(StateFds, OpenResolvesRelativePathsAgainstCwdAndDirfd) {
   EXPECT_EQ(st->fd(p, 4)->type, FdType::kDirectory);
   EXPECT_EQ(st->fd(p, 5)->name, "/etc/passwd");
   EXPECT_EQ(st->fd(p, 5)->ino, 1234u);
+  st.feed(e.openat(kPid, 6, 99, "x/y", O_RDONLY));  // a dirfd we know nothing of
+  EXPECT_EQ(st->fd(*st->process(kPid), 6)->name, "x/y");
 }
 
 TEST(StateFds, FailedOpenAddsNothingAndCloseRemovesAfterTheRules) {

@@ -174,7 +174,11 @@ void State::resolve_path(const Process& p, int64_t dirfd, std::string_view path,
   std::string_view dir = p.cwd;
   if ((path.empty() || path[0] != '/') && dirfd != AT_FDCWD) {
     const FdInfo* f = fd_or_load(p, dirfd);
-    if (f) dir = f->name;
+    if (!f || f->name.empty() || f->name[0] != '/') {
+      out.assign(path);  // relative to a directory we cannot name: better as passed than wrong
+      return;
+    }
+    dir = f->name;
   }
   state::resolve_path(dir, path, out);
 }

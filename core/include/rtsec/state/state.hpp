@@ -86,7 +86,7 @@ class State {
   const GroupInfo* group(const Process& p, uint32_t gid);
 
   // Absolute form of `path` as process `p` passed it relative to `dirfd` (AT_FDCWD: its cwd),
-  // normalized ("..", ".", "//"), written to `out`.
+  // normalized ("..", ".", "//"), written to `out`; `path` as passed when `dirfd` is unknown.
   void resolve_path(const Process& p, int64_t dirfd, std::string_view path, std::string& out);
 
   // True when the current event changed the name of an fd it uses (a UDP sendto to a new
