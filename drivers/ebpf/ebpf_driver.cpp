@@ -281,6 +281,8 @@ const rtsec_driver_ops kOps = {
       return guarded(err, errlen, [&] { return self(h)->stats(out, max, ncpus, err, errlen); });
     },
     [](void* h) { delete self(h); },
+    nullptr,  // launch: this driver captures the whole host, rtsec starts the command
+    nullptr,  // command_status
 };
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }

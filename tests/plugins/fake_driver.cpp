@@ -201,6 +201,8 @@ const rtsec_driver_ops kOps = {
     .stop = fake_stop,
     .stats = fake_stats,
     .close = fake_close,
+    .launch = nullptr,
+    .command_status = nullptr,
 };
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }
