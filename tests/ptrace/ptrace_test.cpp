@@ -199,6 +199,30 @@ TEST_F(PtraceTest, EventsCarryWhatTheProgramDid) {
   EXPECT_TRUE(unlinked) << "no unlinkat of " << file;
 }
 
+// Syscalls outside the event set never stop the workload: the seccomp filter
+// lets them through in the kernel.
+TEST_F(PtraceTest, SyscallsOutsideTheSetNeverStop) {
+  // 8 threads x 200 open/close pairs, with only unlink (and the process
+  // life cycle) captured.
+  const RunResult r = run(traced({kProg, "threads", "8"}, {"--events", "unlink", "--stats"}));
+  ASSERT_EQ(exit_code(r), 0) << r.err;
+  const Json stats = Json::parse(r.err.substr(r.err.rfind("{\"rtsec_ptrace\"")), nullptr, false);
+  ASSERT_TRUE(stats.is_object()) << r.err;
+  const uint64_t stops = stats["rtsec_ptrace"].value("stops", uint64_t{0});
+  EXPECT_LT(stops, 100u) << "1600 opens must not stop the program: " << r.err;
+  RingEvents ev = read_ring(ring_);
+  EXPECT_EQ(ev.count("openat"), 0u);
+  EXPECT_EQ(ev.count("close"), 0u);
+  EXPECT_GE(ev.count("clone") + ev.count("clone3"), 16u);  // 8 threads, both sides
+  // The same program with opens captured: one stop at entry and one at exit
+  // per open, one per close (its result is known at entry).
+  const RunResult all = run(traced({kProg, "threads", "8"}, {"--stats"}));
+  ASSERT_EQ(exit_code(all), 0) << all.err;
+  RingEvents ev_all = read_ring(ring_);
+  EXPECT_GE(ev_all.count("openat"), 1600u);
+  EXPECT_GE(ev_all.count("close"), 1600u);
+}
+
 TEST_F(PtraceTest, GarbagePointersLeaveParametersEmpty) {
   const RunResult r = run(traced({kProg, "badptr"}));
   ASSERT_EQ(exit_code(r), 0) << r.err;
