@@ -58,7 +58,9 @@ TEST(StateSeed, SeedsThisProcessFromProc) {
   EXPECT_EQ(p->sid, getsid(0));
   EXPECT_EQ(p->vpgid, getpgrp());
   EXPECT_TRUE(p->caps_known);
-  if (geteuid() == 0) EXPECT_NE(p->cap_effective, 0u);
+  if (geteuid() == 0) {
+    EXPECT_NE(p->cap_effective, 0u);
+  }
   EXPECT_TRUE(p->exe_known);
   EXPECT_NE(p->exe_ino, 0u);
   EXPECT_TRUE(p->env_known);
@@ -194,7 +196,6 @@ TEST(StateSeed, AnOrphanGetsTheParentTheKernelGaveIt) {
 
   const state::Process* parent = st.parent(*st.process(grandchild));
   ASSERT_TRUE(parent);
-  state::Process now;
   std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
   std::string line;
   std::getline(stat, line);
