@@ -22,9 +22,11 @@ namespace {
 
 std::atomic<int> g_stop_signal{0};
 std::atomic<bool> g_reload{false};
+std::atomic<bool> g_reopen{false};
 
 void on_stop_signal(int sig) { g_stop_signal = sig; }
 void on_reload_signal(int) { g_reload = true; }
+void on_reopen_signal(int) { g_reopen = true; }
 
 void install_signal_handlers() {
   struct sigaction sa{};
@@ -34,6 +36,8 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
   sa.sa_handler = on_reload_signal;
   sigaction(SIGHUP, &sa, nullptr);
+  sa.sa_handler = on_reopen_signal;
+  sigaction(SIGUSR1, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a closed output fails its write instead
 }
 
@@ -163,6 +167,7 @@ std::optional<pid_t> CaptureSession::command_pid() const {
 }
 
 bool CaptureSession::take_reload_request() { return g_reload.exchange(false); }
+bool CaptureSession::take_reopen_request() { return g_reopen.exchange(false); }
 
 int CaptureSession::run(const EventHandler& on_event,
                         const std::function<void()>& between_batches) {

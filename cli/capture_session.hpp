@@ -53,8 +53,9 @@ class CaptureSession {
   // Returns the exit status: the command's, else 0 (1 if the driver failed).
   int run(const EventHandler& on_event, const std::function<void()>& between_batches = {});
 
-  // SIGHUP received since the last call.
+  // SIGHUP (reload the rules), SIGUSR1 (reopen the outputs) received since the last call.
   static bool take_reload_request();
+  static bool take_reopen_request();
 
   // Events per type, drops per CPU, malformed events: text, or one JSON line.
   void print_stats(bool json) const;

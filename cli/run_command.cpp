@@ -204,6 +204,7 @@ int run_detection(const RunOptions& o) {
   const int status = capture.run([&](const DecodedEvent& ev) { engine.process(ev); },
                                  [&] {
                                    if (CaptureSession::take_reload_request()) reloader.request();
+                                   if (CaptureSession::take_reopen_request()) (*outputs)->reopen();
                                    if (auto fresh = reloader.take_ready()) {
                                      if (auto st = capture.set_events(capture_set(*fresh)); !st)
                                        spdlog::warn("{}", st.error().message);

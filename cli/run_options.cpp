@@ -11,13 +11,14 @@ const char* const kRunUsage =
 Runtime security: capture system calls with the configured driver, evaluate
 the rules (Falco's rule language), and send alerts to the configured outputs.
 With -- CMD, watch only CMD and its descendants; rtsec then exits with CMD's
-status. SIGHUP reloads the rules; a broken rules file keeps the old ones.
+status. SIGHUP reloads the rules (a broken rules file keeps the old ones);
+SIGUSR1 reopens the output files (log rotation).
 
 Options:
   -c, --config FILE    configuration (default: <exe dir>/../etc/rtsec/rtsec.yaml,
                        else /etc/rtsec/rtsec.yaml)
   -r FILE|DIR          rules file or directory (repeatable); replaces rules_files
-  -o KEY=VALUE         set a configuration key (repeatable), e.g. -o priority=warning
+  -o KEY=VALUE         set a configuration key (repeatable), e.g. -o outputs.priority=warning
   --driver KIND        ebpf, kmod or ptrace; overrides driver.kind
   --json               alerts as JSON (json_output: true)
   -L                   list the loaded rules, then exit
@@ -82,7 +83,7 @@ Result<RunOptions> parse_run_options(const std::vector<std::string>& args) {
       o.rules_paths.push_back(value);
     } else if (a == "-o") {
       if (value.find('=') == std::string::npos || value.front() == '=')
-        return make_error("-o " + value + ": expected KEY=VALUE, e.g. -o priority=warning");
+        return make_error("-o " + value + ": expected KEY=VALUE, e.g. -o outputs.priority=warning");
       o.overrides.push_back(value);
     } else if (a == "--driver") {
       o.driver = value;

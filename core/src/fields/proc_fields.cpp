@@ -425,6 +425,25 @@ void add_exe_fields(FieldTable& t) {
            });
   add_bool(t, "proc.is_exe_from_memfd", "true when the executable is a memfd (fileless)",
            &Process::exe_from_memfd);
+  // rtsec's own: the executable was written while rtsec watched (a dropped binary).
+  t.simple("proc.is_exe_written", FT::kBool,
+           "true when the executable file was written (or renamed into place) while rtsec ran",
+           [](EvalContext& c, ValueList& out) {
+             const Process* p = known_process(c);
+             if (!p || !c.written_files || p->exepath.empty()) return false;
+             out.add_bool(c.written_files->writer(p->exepath) != nullptr);
+             return true;
+           });
+  t.simple("proc.exe_writer", FT::kString,
+           "the name of the process that last wrote the executable while rtsec ran",
+           [](EvalContext& c, ValueList& out) {
+             const Process* p = known_process(c);
+             if (!p || !c.written_files) return false;
+             const std::string* writer = c.written_files->writer(p->exepath);
+             if (!writer) return false;
+             out.add_string(*writer);
+             return true;
+           });
   auto exe_number = [&t](std::string_view name, FT type, std::string_view desc,
                          uint64_t Process::*member) {
     t.simple(name, type, desc, [member, type](EvalContext& c, ValueList& out) {

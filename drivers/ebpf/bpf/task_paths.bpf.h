@@ -114,12 +114,17 @@ __noinline long path__read(__u32 off, __u64 path_addr)
 			vfsmnt = (void *)mnt + bpf_core_field_offset(struct mount, mnt);
 			continue;
 		}
-		if (dentry == parent)
-			break; /* a detached tree: stop where it ends */
 		name = BPF_CORE_READ(dentry, d_name);
 		if (name.len == 0 || name.len >= NAME_MAX_LEN)
 			break;
 		path__push(s, (__u64)name.name, name.len);
+		/*
+		 * A dentry that is its own parent heads a detached tree: a memfd
+		 * ("memfd:NAME" on the internal shm mount), a deleted directory.
+		 * Its name is the last component.
+		 */
+		if (dentry == parent)
+			break;
 		dentry = parent;
 	}
 	return path__write(off, s, s->n, false);

@@ -14,6 +14,7 @@
 #include "rtsec/engine/ruleset.hpp"
 #include "rtsec/output/alert.hpp"
 #include "rtsec/state/state.hpp"
+#include "rtsec/state/written_files.hpp"
 
 namespace rtsec::engine {
 
@@ -42,13 +43,17 @@ class Engine {
 
  private:
   output::Alert make_alert(const ActiveRule& rule);
+  // Opens for writing and renames: which files were written, by whom.
+  void track_writes(const DecodedEvent& ev);
 
   state::State& state_;
   AlertSink sink_;
   bool match_all_;
   std::shared_ptr<const Ruleset> ruleset_;
+  state::WrittenFiles written_;
   EvalContext ctx_;
   EngineStats stats_;
+  std::string old_path_, new_path_;  // reused by track_writes
 };
 
 }  // namespace rtsec::engine

@@ -13,6 +13,7 @@
 #include "rtsec/decoder.hpp"
 #include "rtsec/engine/field.hpp"
 #include "rtsec/state/state.hpp"
+#include "rtsec/state/written_files.hpp"
 
 namespace rtsec::engine {
 
@@ -45,6 +46,9 @@ class EvalContext {
   // A cleared string that stays valid until the next reset(): for values built per event
   // (paths resolved, numbers formatted). Reused across events, so no allocation once warm.
   std::string& scratch();
+
+  // Files written while watched (proc.is_exe_written), kept by the engine; may be null.
+  const state::WrittenFiles* written_files = nullptr;
 
  private:
   state::State& state_;
