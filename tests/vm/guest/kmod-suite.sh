@@ -114,9 +114,14 @@ load_gen() { # syscalls on every CPU until killed
 }
 load_gen & gen1=$!
 load_gen & gen2=$!
-"$rtsec" trace --driver kmod >/dev/null 2>&1 &
+"$rtsec" trace --driver kmod >"$TMPDIR/reader.out" 2>&1 &
 reader=$!
-sleep 2
+# capturing once it prints (the load generators' events)
+i=0
+while [ ! -s "$TMPDIR/reader.out" ] && [ $i -lt 600 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
 vmaps=$(ring_vmaps)
 if rmmod rtsec 2>/dev/null; then
 	unload_ok=0
