@@ -27,18 +27,11 @@ namespace {
 
 using engine::RulesetLoad;
 
-// What the process and fd state follow, whatever the rules ask for.
-std::vector<uint16_t> state_event_types() {
-  std::vector<uint16_t> types;
-  for (const auto& e : all_events())
-    if (e.flags & RTSEC_EF_MODIFIES_STATE) types.push_back(e.id);
-  return types;
-}
-
+// What the rules ask for, and what the process and fd state follow.
 std::vector<uint16_t> capture_set(const engine::Ruleset& ruleset) {
   std::set<uint16_t> set;
   for (uint16_t t : ruleset.event_types()) set.insert(t);
-  for (uint16_t t : state_event_types()) set.insert(t);
+  for (uint16_t t : state::required_events()) set.insert(t);
   return {set.begin(), set.end()};
 }
 
