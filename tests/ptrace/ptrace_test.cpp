@@ -247,7 +247,8 @@ TEST_F(PtraceTest, DenySkipsTheSyscallWithEperm) {
   EXPECT_EQ(r.out, "kept\n");
   EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r.err;
   bool denied = false;
-  for (const auto& e : read_ring(ring_).decoded())
+  const RingEvents ev = read_ring(ring_);  // the decoded events borrow its bytes
+  for (const auto& e : ev.decoded())
     if (e.name() == "unlinkat" && e.int_param("res") == -EPERM) denied = true;
   EXPECT_TRUE(denied) << "no unlinkat event with res -EPERM";
 }
