@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtsec/config.hpp"
 
+#include "rtsec/yaml_guard.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -311,6 +313,8 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
   config.source = source;
   Parser parser(source, config);
   try {
+    if (auto stuck = find_stuck_yaml_document(std::string(yaml)))
+      return parser.error_at(*stuck, "", "invalid YAML: unexpected token");
     auto docs = YAML::LoadAll(std::string(yaml));
     if (docs.size() > 1) {
       return parser.error_at(docs[1].Mark(), "", "more than one YAML document (remove '---')");

@@ -6,6 +6,8 @@
 #include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
+#include "rtsec/yaml_guard.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -40,39 +42,6 @@ struct Failure {
   SourceLocation loc;
   std::string message;
 };
-
-// yaml-cpp 0.7's LoadAll() loops forever, allocating, on a token that starts
-// no document (a lone ',': jbeder/yaml-cpp#1040, fixed upstream by #1319).
-// Parsing once without building nodes finds the document that consumes
-// nothing; the caller reports it instead of calling LoadAll().
-class DocumentStarts final : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-  YAML::Mark start;
-};
-
-std::optional<YAML::Mark> find_stuck_document(const std::string& content) {
-  std::istringstream in(content);
-  YAML::Parser parser(in);
-  DocumentStarts handler;
-  int last = -1;
-  while (parser.HandleNextDocument(handler)) {
-    if (handler.start.pos == last) return handler.start;
-    last = handler.start.pos;
-  }
-  return std::nullopt;
-}
 
 bool is_identifier(std::string_view s) {
   auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
@@ -134,7 +103,7 @@ class Reader {
   void read() {
     std::vector<YAML::Node> docs;
     try {
-      if (auto stuck = find_stuck_document(file_.content)) {
+      if (auto stuck = find_stuck_yaml_document(file_.content)) {
         diags_.push_back({true, kYamlParse, mark_loc(*stuck), "unexpected token"});
         return;
       }
