@@ -193,6 +193,15 @@ int run_detection(const RunOptions& o) {
     spdlog::error("{}", st.error().message);
     return 1;
   }
+  if (const auto cmd = capture.command_pid()) {
+    // -- CMD: only CMD and its descendants raise alerts.
+    engine.set_scope([&state, cmd = *cmd](const DecodedEvent& ev) {
+      const state::Process* p = state.process(static_cast<pid_t>(ev.header().pid));
+      for (int depth = 0; p && depth < 256; ++depth, p = state.parent(*p))
+        if (p->pid == cmd) return true;
+      return false;
+    });
+  }
   RulesReloader reloader(paths, config->rules);
   const int status = capture.run([&](const DecodedEvent& ev) { engine.process(ev); },
                                  [&] {

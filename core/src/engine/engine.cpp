@@ -49,7 +49,7 @@ void Engine::process(const DecodedEvent& ev) {
   ++stats_.events;
   state_.on_event(ev);
   track_writes(ev);
-  if (ruleset_) {
+  if (ruleset_ && (!scope_ || scope_(ev))) {
     ctx_.reset(ev, stats_.events);
     for (const ActiveRule* rule : ruleset_->for_type(ev.header().type)) {
       ++stats_.evaluations;

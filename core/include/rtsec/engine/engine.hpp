@@ -38,6 +38,10 @@ class Engine {
   void set_ruleset(std::shared_ptr<const Ruleset> ruleset) { ruleset_ = std::move(ruleset); }
   const std::shared_ptr<const Ruleset>& ruleset() const { return ruleset_; }
 
+  // Rules are evaluated only for events `scope` accepts (all when unset); the
+  // state still follows every event.
+  void set_scope(std::function<bool(const DecodedEvent&)> scope) { scope_ = std::move(scope); }
+
   void process(const DecodedEvent& ev);
   const EngineStats& stats() const { return stats_; }
 
@@ -50,6 +54,7 @@ class Engine {
   AlertSink sink_;
   bool match_all_;
   std::shared_ptr<const Ruleset> ruleset_;
+  std::function<bool(const DecodedEvent&)> scope_;
   state::WrittenFiles written_;
   EvalContext ctx_;
   EngineStats stats_;
