@@ -24,6 +24,7 @@
 #include "ring_reader.hpp"
 #include "rtsec.skel.h"
 #include "rtsec/plugin/driver_api.h"
+#include "rtsec/plugin/driver_support.hpp"
 
 namespace rtsec::ebpf {
 namespace {
@@ -32,10 +33,7 @@ constexpr uint64_t kDefaultRingBytes = 16u << 20;
 constexpr int kDefaultPollMs = 2;
 constexpr size_t kMaxBatch = 4096;
 
-int fail(char* err, size_t errlen, int code, const std::string& msg) {
-  if (err && errlen) std::snprintf(err, errlen, "%s", msg.c_str());
-  return code > 0 ? -code : code;
-}
+using plugin::fail;
 
 bool is_power_of_two(uint64_t v) { return v && !(v & (v - 1)); }
 
@@ -239,13 +237,7 @@ class EbpfDriver {
 // The C vtable: nothing thrown may cross it.
 template <typename F>
 int guarded(char* err, size_t errlen, F&& f) noexcept {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    return fail(err, errlen, EFAULT, std::string("ebpf driver: ") + e.what());
-  } catch (...) {
-    return fail(err, errlen, EFAULT, "ebpf driver: unexpected error");
-  }
+  return plugin::guarded("ebpf", err, errlen, std::forward<F>(f));
 }
 
 EbpfDriver* self(void* h) { return static_cast<EbpfDriver*>(h); }

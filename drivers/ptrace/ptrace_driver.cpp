@@ -31,6 +31,7 @@
 
 #include "event_ring.hpp"
 #include "rtsec/plugin/driver_api.h"
+#include "rtsec/plugin/driver_support.hpp"
 #include "tracer.hpp"
 
 namespace rtsec::ptrace {
@@ -39,10 +40,7 @@ namespace {
 constexpr uint64_t kDefaultInProcessRing = 16u << 20;
 constexpr int kPollMs = 2;
 
-int fail(char* err, size_t errlen, int code, const std::string& msg) {
-  if (err && errlen) std::snprintf(err, errlen, "%s", msg.c_str());
-  return code > 0 ? -code : (code < 0 ? code : -EIO);
-}
+using plugin::fail;
 
 bool parse_u64(const char* s, uint64_t& out) {
   const char* end = s + std::strlen(s);
@@ -343,15 +341,10 @@ class PtraceDriver {
   std::string last_problem_;
 };
 
+// The C vtable: nothing thrown may cross it.
 template <typename F>
 int guarded(char* err, size_t errlen, F&& f) noexcept {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    return fail(err, errlen, EFAULT, std::string("ptrace driver: ") + e.what());
-  } catch (...) {
-    return fail(err, errlen, EFAULT, "ptrace driver: unexpected error");
-  }
+  return plugin::guarded("ptrace", err, errlen, std::forward<F>(f));
 }
 
 PtraceDriver* self(void* h) { return static_cast<PtraceDriver*>(h); }

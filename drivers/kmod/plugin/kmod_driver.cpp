@@ -22,6 +22,7 @@
 #include "ring_set.hpp"
 #include "rtsec/abi/kmod.h"
 #include "rtsec/plugin/driver_api.h"
+#include "rtsec/plugin/driver_support.hpp"
 
 #ifndef RTSEC_VERSION
 #define RTSEC_VERSION "dev"
@@ -35,10 +36,7 @@ constexpr int kDefaultPollMs = 2;
 constexpr uint64_t kDefaultReorderUs = 5000;
 constexpr size_t kMaxBatch = 4096;
 
-int fail(char* err, size_t errlen, int code, const std::string& msg) {
-  if (err && errlen) std::snprintf(err, errlen, "%s", msg.c_str());
-  return code > 0 ? -code : (code ? code : -EIO);
-}
+using plugin::fail;
 
 bool parse_u64(const char* s, uint64_t& out) {
   const char* end = s + std::strlen(s);
@@ -251,13 +249,7 @@ class KmodDriver {
 // The C vtable: nothing thrown may cross it.
 template <typename F>
 int guarded(char* err, size_t errlen, F&& f) noexcept {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    return fail(err, errlen, EFAULT, std::string("kmod driver: ") + e.what());
-  } catch (...) {
-    return fail(err, errlen, EFAULT, "kmod driver: unexpected error");
-  }
+  return plugin::guarded("kmod", err, errlen, std::forward<F>(f));
 }
 
 KmodDriver* self(void* h) { return static_cast<KmodDriver*>(h); }
