@@ -46,6 +46,8 @@ class CaptureSession {
   // capture runs, so its first syscall is seen).
   Status start();
   std::optional<pid_t> command_pid() const;
+  // The loaded driver (enforcement talks to it directly).
+  plugin::Driver& driver() { return *driver_; }
 
   // Hands every decoded event to on_event until SIGINT/SIGTERM (forwarded to
   // the command when there is one) or the command's exit, then drains what

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "capture_session.hpp"
+#include "rtsec/enforcement/enforcer.hpp"
 #include "rtsec/engine/engine.hpp"
 #include "rtsec/engine/field.hpp"
 #include "rtsec/engine/ruleset.hpp"
@@ -136,6 +137,54 @@ class RulesReloader {
   std::future<RulesetLoad> pending_;
 };
 
+// Compiles the enforcing rules of `ruleset` into the driver's policy and
+// tells the enforcer what the driver took on.
+void push_policy(const engine::Ruleset& ruleset, plugin::Driver& driver,
+                 enforcement::Enforcer& enforcer) {
+  auto policy = enforcement::compile_policy(ruleset, enforcer.mode());
+  if (enforcer.mode() == EnforcementMode::kOff) {
+    if (!policy.rules.empty())
+      spdlog::info("enforcement is off: {} rules with actions only alert", policy.rules.size());
+    enforcer.use(std::move(policy), {});
+    return;
+  }
+  for (const auto& note : policy.notes) spdlog::warn("{}", note);
+  std::vector<uint8_t> by;
+  if (policy.table->n_rules > 0 || !policy.rules.empty()) {
+    auto answer = driver.set_policy(*policy.table);
+    if (!answer) {
+      spdlog::warn("{}; every rule with actions is enforced after the match (post-hoc)",
+                   answer.error().message);
+    } else {
+      by = std::move(*answer);
+    }
+  }
+  const rtsec_policy& t = *policy.table;
+  for (uint32_t row = 0; row < t.n_rules; ++row) {
+    const uint8_t b = row < by.size() ? by[row] : uint8_t{RTSEC_ENFORCED_NONE};
+    spdlog::info("rule '{}': {} {}", policy.rules[t.rules[row].rule_id]->rule.name,
+                 t.rules[row].action == RTSEC_ACTION_DENY ? "deny" : "kill",
+                 b == RTSEC_ENFORCED_NONE
+                     ? "after the match (post-hoc): the " + std::string(driver.name()) +
+                           " driver cannot decide this rule"
+                     : "by the " + std::string(driver.name()) + " driver (" +
+                           std::string(enforcement::enforced_by_name(b)) + ")");
+  }
+  enforcer.use(std::move(policy), by);
+}
+
+// The actions drivers took since the last call, as alerts.
+void report_enforcements(plugin::Driver& driver, const enforcement::Enforcer& enforcer,
+                         output::Dispatcher& outputs) {
+  auto records = driver.enforcements();
+  if (!records) {
+    spdlog::warn("{}", records.error().message);
+    return;
+  }
+  for (const auto& rec : *records)
+    if (auto alert = enforcer.report(rec)) outputs.emit(std::move(*alert));
+}
+
 }  // namespace
 
 int run_detection(const RunOptions& o) {
@@ -181,6 +230,9 @@ int run_detection(const RunOptions& o) {
       state, [&](output::Alert&& alert) { (*outputs)->emit(std::move(alert)); },
       config->rule_matching_all);
   engine.set_ruleset(load.ruleset);
+  enforcement::Enforcer enforcer(config->enforcement);
+  engine.set_match_hook([&](const engine::ActiveRule& rule, const DecodedEvent& ev,
+                            output::Alert& alert) { enforcer.on_match(rule, ev, alert); });
 
   auto session = CaptureSession::open(*config, {o.driver, std::nullopt, o.command},
                                       capture_set(*load.ruleset));
@@ -189,6 +241,7 @@ int run_detection(const RunOptions& o) {
     return 1;
   }
   auto& capture = **session;
+  push_policy(*load.ruleset, capture.driver(), enforcer);
   if (auto st = capture.start(); !st) {
     spdlog::error("{}", st.error().message);
     return 1;
@@ -210,9 +263,12 @@ int run_detection(const RunOptions& o) {
                                    if (auto fresh = reloader.take_ready()) {
                                      if (auto st = capture.set_events(capture_set(*fresh)); !st)
                                        spdlog::warn("{}", st.error().message);
+                                     push_policy(*fresh, capture.driver(), enforcer);
                                      engine.set_ruleset(std::move(fresh));
                                    }
+                                   report_enforcements(capture.driver(), enforcer, **outputs);
                                  });
+  report_enforcements(capture.driver(), enforcer, **outputs);
   (*outputs)->shutdown(std::chrono::milliseconds(outputs_config->output_timeout_ms));
   const bool json = outputs_config->format.json_output;
   capture.print_stats(json);

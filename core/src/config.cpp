@@ -85,8 +85,11 @@ class Parser {
         {"rules_files", &Parser::parse_rules_files},
         {"rules", &Parser::parse_rule_selectors},
         {"rule_matching", &Parser::parse_rule_matching},
+        {"enforcement", &Parser::parse_enforcement},
         // Parsed by the output module (output::parse_outputs_config) from Config::root.
         {"outputs", &Parser::accept_section},
+        // Parsed by the container module (container::parse_containers_config).
+        {"containers", &Parser::accept_section},
     };
     return parse_map(root, "", top_level);
   }
@@ -170,6 +173,29 @@ class Parser {
     if (!value.IsScalar() || (value.Scalar() != "first" && value.Scalar() != "all"))
       return error(at, path, "expected first or all");
     config_.rule_matching_all = value.Scalar() == "all";
+    return Ok{};
+  }
+
+  // enforcement: {mode: enforce | dry-run | off}
+  Status parse_enforcement(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
+    if (value.IsNull()) return Ok{};
+    if (!value.IsMap()) return expected(value, at, path, "a map");
+    static const std::vector<KeyRule> kKeys = {{"mode", &Parser::parse_enforcement_mode}};
+    return parse_map(value, path, kKeys);
+  }
+
+  Status parse_enforcement_mode(const YAML::Node& value, const YAML::Node& at,
+                                const std::string& path) {
+    const std::string mode = value.IsScalar() ? value.Scalar() : std::string();
+    if (mode == "enforce") {
+      config_.enforcement = EnforcementMode::kEnforce;
+    } else if (mode == "dry-run") {
+      config_.enforcement = EnforcementMode::kDryRun;
+    } else if (mode == "off") {
+      config_.enforcement = EnforcementMode::kOff;
+    } else {
+      return error(at, path, "expected enforce, dry-run or off");
+    }
     return Ok{};
   }
 

@@ -16,10 +16,12 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "enforcement.hpp"
 #include "probe_shared.h"
 #include "ring_reader.hpp"
 #include "rtsec.skel.h"
@@ -89,6 +91,7 @@ struct Options {
   uint64_t ring_bytes = kDefaultRingBytes;
   uint64_t wakeup_bytes = 0;  // 0: a quarter of the ring
   int poll_ms = kDefaultPollMs;
+  std::string btf_file;  // the kernel's BTF where /sys/kernel/btf/vmlinux is missing
 };
 
 bool parse_u64(const char* s, uint64_t& out) {
@@ -101,6 +104,10 @@ bool parse_options(const rtsec_driver_open_args* args, Options& o, std::string& 
   for (uint32_t i = 0; i < args->n_options; ++i) {
     const std::string key = args->options[i].key;
     const char* value = args->options[i].value;
+    if (key == "btf_file") {  // a path (rtsec-driver-loader bpf --btf FILE --configure)
+      o.btf_file = value;
+      continue;
+    }
     uint64_t v = 0;
     if (!parse_u64(value, v)) {
       err = "driver.ebpf." + key + ": expected a non-negative integer, got '" + value + "'";
@@ -124,7 +131,7 @@ bool parse_options(const rtsec_driver_open_args* args, Options& o, std::string& 
       o.poll_ms = static_cast<int>(v);
     } else {
       err = "driver.ebpf: unknown option '" + key +
-            "' (known: ring_buffer_bytes, wakeup_bytes, poll_interval_ms)";
+            "' (known: ring_buffer_bytes, wakeup_bytes, poll_interval_ms, btf_file)";
       return false;
     }
   }
@@ -135,6 +142,7 @@ bool parse_options(const rtsec_driver_open_args* args, Options& o, std::string& 
 class EbpfDriver {
  public:
   ~EbpfDriver() {
+    enforcement_.reset();
     ring_.close();
     if (skel_) rtsec_bpf__destroy(skel_);
   }
@@ -149,8 +157,11 @@ class EbpfDriver {
       g_libbpf_log.log_ctx = args->log_ctx;
     }
     libbpf_set_print(libbpf_print);
+    enforcement_ = std::make_unique<Enforcement>(args->log, args->log_ctx);
 
-    skel_ = rtsec_bpf__open();
+    LIBBPF_OPTS(bpf_object_open_opts, open_opts,
+                .btf_custom_path = opts_.btf_file.empty() ? nullptr : opts_.btf_file.c_str());
+    skel_ = rtsec_bpf__open_opts(&open_opts);
     if (!skel_) return fail(err, errlen, errno, explain_load_failure(-errno));
     skel_->rodata->rtsec_self_tgid = static_cast<uint32_t>(getpid());
     skel_->rodata->rtsec_wakeup_bytes = opts_.wakeup_bytes;
@@ -227,8 +238,22 @@ class EbpfDriver {
     return 0;
   }
 
+  int set_policy(const rtsec_policy* policy, uint8_t* by, char* err, size_t errlen) {
+    std::string msg;
+    if (int rc = enforcement_->set_policy(*policy, by, msg); rc) return fail(err, errlen, -rc, msg);
+    return 0;
+  }
+
+  int enforcements(rtsec_enforcement* out, uint32_t max, uint32_t* n) {
+    auto got = enforcement_->take(max);
+    std::copy(got.begin(), got.end(), out);
+    *n = static_cast<uint32_t>(got.size());
+    return 0;
+  }
+
  private:
   Options opts_;
+  std::unique_ptr<Enforcement> enforcement_;
   rtsec_bpf* skel_ = nullptr;
   RingReader ring_;
   std::vector<rtsec_event_view> batch_;
@@ -247,7 +272,8 @@ const rtsec_driver_ops kOps = {
     RTSEC_ABI_MAJOR,
     RTSEC_ABI_MINOR,
     "ebpf",
-    "CO-RE eBPF probe (tp_btf sys_exit and sched_process_exit, BPF ring buffer)",
+    "CO-RE eBPF probe (tp_btf sys_exit and sched_process_exit, BPF ring buffer; enforcement: "
+    "tp_btf sys_enter kill, BPF LSM deny)",
     [](const rtsec_driver_open_args* args, void** handle, char* err, size_t errlen) {
       return guarded(err, errlen, [&] {
         auto d = std::make_unique<EbpfDriver>();
@@ -275,6 +301,12 @@ const rtsec_driver_ops kOps = {
     [](void* h) { delete self(h); },
     nullptr,  // launch: this driver captures the whole host, rtsec starts the command
     nullptr,  // command_status
+    [](void* h, const rtsec_policy* policy, __u8* by, char* err, size_t errlen) {
+      return guarded(err, errlen, [&] { return self(h)->set_policy(policy, by, err, errlen); });
+    },
+    [](void* h, rtsec_enforcement* out, __u32 max, __u32* n, char* err, size_t errlen) {
+      return guarded(err, errlen, [&] { return self(h)->enforcements(out, max, n); });
+    },
 };
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "event_ring.hpp"
+#include "policy_matcher.hpp"
 #include "rtsec/plugin/driver_api.h"
 #include "rtsec/plugin/driver_support.hpp"
 #include "tracer.hpp"
@@ -241,6 +242,29 @@ class PtraceDriver {
     return 0;
   }
 
+  // Enforcement: decided by the tracer at syscall entry, when this driver
+  // runs it (launch or attach); a shared ring's producer is another process.
+  int set_policy(const rtsec_policy* policy, uint8_t* by, char* err, size_t errlen) {
+    if (policy->struct_size != sizeof(rtsec_policy) || policy->version != RTSEC_POLICY_VERSION)
+      return fail(err, errlen, EINVAL, "policy of another version (want " +
+                                           std::to_string(RTSEC_POLICY_VERSION) + ")");
+    const bool own_tracer = launched_ || opts_.attach;
+    const uint32_t n = std::min<uint32_t>(policy->n_rules, RTSEC_POLICY_MAX_RULES);
+    for (uint32_t i = 0; i < n; ++i)
+      by[i] = !own_tracer ? RTSEC_ENFORCED_NONE
+              : policy->rules[i].action == RTSEC_ACTION_DENY ? RTSEC_ENFORCED_DENY
+                                                             : RTSEC_ENFORCED_KILL_NO_RUN;
+    if (own_tracer) policy_.set(*policy);
+    return 0;
+  }
+
+  int enforcements(rtsec_enforcement* out, uint32_t max, uint32_t* n) {
+    auto got = policy_.take(max);
+    std::copy(got.begin(), got.end(), out);
+    *n = static_cast<uint32_t>(got.size());
+    return 0;
+  }
+
   int command_status(int* status) {
     if (!launched_ || !ring_.valid()) return -EAGAIN;
     if (!tracer_) return -EAGAIN;
@@ -263,6 +287,9 @@ class PtraceDriver {
       t.recipes = recipes_;
     }
     t.ring = &producer_;
+    t.policy = [this](const SyscallView& call, int& deny_errno) {
+      return policy_.decide(call, deny_errno);
+    };
     t.colocate = opts_.colocate;
     t.log = [this](int level, const std::string& msg) {
       log(static_cast<rtsec_log_level>(std::clamp(level, 0, 3)), msg);
@@ -330,6 +357,7 @@ class PtraceDriver {
   RingMapping ring_;
   RingProducer producer_;
   RingConsumer consumer_;
+  PolicyMatcher policy_;  // before tracer_: the tracer's hook uses it
   std::unique_ptr<Tracer> tracer_;
   std::thread thread_;
   bool launched_ = false;
@@ -387,6 +415,12 @@ const rtsec_driver_ops kOps = {
     },
     [](void* h, int* status, char* err, size_t errlen) {
       return guarded(err, errlen, [&] { return self(h)->command_status(status); });
+    },
+    [](void* h, const rtsec_policy* policy, __u8* by, char* err, size_t errlen) {
+      return guarded(err, errlen, [&] { return self(h)->set_policy(policy, by, err, errlen); });
+    },
+    [](void* h, rtsec_enforcement* out, __u32 max, __u32* n, char* err, size_t errlen) {
+      return guarded(err, errlen, [&] { return self(h)->enforcements(out, max, n); });
     },
 };
 

@@ -285,6 +285,35 @@ class LoadedDriver final : public Driver {
     return status;
   }
 
+  bool has_policy() const {
+    constexpr size_t kNeeded =
+        offsetof(rtsec_driver_ops, enforcements) + sizeof(rtsec_driver_ops::enforcements);
+    return ops_->struct_size >= kNeeded && ops_->set_policy && ops_->enforcements;
+  }
+
+  Result<std::vector<uint8_t>> set_policy(const rtsec_policy& policy) override {
+    if (!has_policy()) return Driver::set_policy(policy);
+    std::vector<uint8_t> by(RTSEC_POLICY_MAX_RULES, RTSEC_ENFORCED_NONE);
+    auto st = call("set_policy", [&](char* err, size_t len) {
+      return ops_->set_policy(handle_, &policy, by.data(), err, len);
+    });
+    if (!st) return st.error();
+    by.resize(std::min<size_t>(policy.n_rules, by.size()));
+    return by;
+  }
+
+  Result<std::vector<rtsec_enforcement>> enforcements() override {
+    if (!has_policy()) return Driver::enforcements();
+    std::vector<rtsec_enforcement> out(256);
+    __u32 n = 0;
+    auto st = call("enforcements", [&](char* err, size_t len) {
+      return ops_->enforcements(handle_, out.data(), static_cast<__u32>(out.size()), &n, err, len);
+    });
+    if (!st) return st.error();
+    out.resize(std::min<size_t>(n, out.size()));
+    return out;
+  }
+
   Status stop() override {
     return call("stop", [&](char* err, size_t len) { return ops_->stop(handle_, err, len); });
   }
@@ -342,6 +371,11 @@ class LoadedDriver final : public Driver {
 
 Result<pid_t> Driver::launch(const std::vector<std::string>&) {
   return make_error("driver '" + std::string(name()) + "' cannot start a command", ENOTSUP);
+}
+
+Result<std::vector<uint8_t>> Driver::set_policy(const rtsec_policy& policy) {
+  return std::vector<uint8_t>(std::min<size_t>(policy.n_rules, RTSEC_POLICY_MAX_RULES),
+                              RTSEC_ENFORCED_NONE);
 }
 
 std::string plugin_file_name(std::string_view kind) {

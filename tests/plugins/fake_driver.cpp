@@ -203,6 +203,8 @@ const rtsec_driver_ops kOps = {
     .close = fake_close,
     .launch = nullptr,
     .command_status = nullptr,
+    .set_policy = nullptr,
+    .enforcements = nullptr,
 };
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }

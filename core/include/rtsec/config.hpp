@@ -28,12 +28,20 @@ struct RuleSelector {
   std::string tag;
 };
 
+// enforcement.mode: what rules with `actions:` do (docs/ENFORCEMENT.md).
+enum class EnforcementMode {
+  kOff,     // alerts only, as if no rule had actions
+  kDryRun,  // alerts say what would have been done; nothing is done
+  kEnforce  // kill or deny (the default: a rule acts only if it asks to)
+};
+
 struct Config {
   DriverConfig driver;
   // Rules files and directories, relative ones resolved against the config file's directory.
   std::vector<std::filesystem::path> rules_files;
   std::vector<RuleSelector> rules;
   bool rule_matching_all = false;  // rule_matching: all (default first, as Falco)
+  EnforcementMode enforcement = EnforcementMode::kEnforce;  // enforcement.mode
   // The whole document, for sections parsed by their own modules (outputs:).
   YAML::Node root;
   std::filesystem::path source;  // the file it came from; empty for defaults

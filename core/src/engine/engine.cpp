@@ -56,7 +56,9 @@ void Engine::process(const DecodedEvent& ev) {
       if (!rule->rule.filter->eval(ctx_)) continue;
       ++stats_.alerts;
       ++stats_.alerts_by_rule[rule->rule.name];
-      sink_(make_alert(*rule));
+      output::Alert alert = make_alert(*rule);
+      if (match_hook_) match_hook_(*rule, ev, alert);
+      sink_(std::move(alert));
       if (!match_all_) break;
     }
   }

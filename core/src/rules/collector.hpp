@@ -69,6 +69,7 @@ struct RuleInfo {
   bool skip_if_unknown_filter = false;
   bool unknown_source = false;
   std::vector<ExceptionInfo> exceptions;
+  std::vector<enforcement::Action> actions;  // actions: [kill] / [deny]
 };
 
 // Items by name, in order of first definition.

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "collector.hpp"
+#include "../enforcement/kernel_match_extract.hpp"
 #include "compiler.hpp"
 #include "lexer.hpp"
 #include "parser.hpp"
@@ -114,6 +115,12 @@ class RuleSet final : public Symbols {
   }
 
   std::unordered_set<std::string>& referenced() { return referenced_; }
+
+  // The parsed condition of a macro, for the enforcement policy compiler.
+  const ast::Expr* macro_expr(std::string_view name) const {
+    auto it = macros_.find(std::string(name));
+    return it == macros_.end() ? nullptr : it->second.parsed.expr.get();
+  }
 
  private:
   struct MacroState {
@@ -236,6 +243,14 @@ class RuleCompiler {
     r.event_types = compiled.events.ids();
     r.all_event_types = all_types;
     r.filter = std::move(compiled.filter);
+    r.actions = info.actions;
+    if (!r.actions.empty()) {
+      enforcement::ConditionSymbols symbols{
+          [this](std::string_view m) { return symbols_.macro_expr(m); },
+          [this](std::string_view l) { return symbols_.list(l); }};
+      r.kernel_match = std::make_shared<const enforcement::KernelMatch>(
+          enforcement::extract_kernel_match(*parsed.expr, symbols));
+    }
     return r;
   }
 

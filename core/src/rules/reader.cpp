@@ -83,10 +83,11 @@ struct RuleUpdate {
   }
 };
 
-constexpr std::array<std::string_view, 15> kRuleKeys = {
+constexpr std::array<std::string_view, 16> kRuleKeys = {
     "rule",   "desc",    "condition",        "output",        "priority",
     "tags",   "enabled", "source",           "exceptions",    "override",
-    "append", "capture", "capture_duration", "warn_evttypes", "skip-if-unknown-filter"};
+    "append", "capture", "capture_duration", "warn_evttypes", "skip-if-unknown-filter",
+    "actions"};
 constexpr std::array<std::string_view, 4> kMacroKeys = {"macro", "condition", "append", "override"};
 constexpr std::array<std::string_view, 4> kListKeys = {"list", "items", "append", "override"};
 
@@ -212,6 +213,20 @@ class Reader {
         fail(kYamlValidate, loc(e, loc(v, ctx)), "An item of '" + key + "' is not a scalar");
       out.push_back(scalar_of(e, loc(v, ctx)));
     }
+    return out;
+  }
+
+  // actions: [kill] or [deny] (rtsec's, not Falco's: docs/ENFORCEMENT.md).
+  std::vector<enforcement::Action> read_actions(const YAML::Node& item, const SourceLocation& at) {
+    std::vector<enforcement::Action> out;
+    auto names = get_scalars(item, "actions", at, false);
+    if (!names) return out;
+    for (const auto& n : *names) {
+      auto a = enforcement::action_from_name(n.text);
+      if (!a) fail(kValidate, n.loc, "Unknown action '" + n.text + "' (known: kill, deny)");
+      if (std::find(out.begin(), out.end(), *a) == out.end()) out.push_back(*a);
+    }
+    if (out.size() > 1) fail(kValidate, names->front().loc, "A rule takes one action: kill or deny");
     return out;
   }
 
@@ -615,6 +630,7 @@ class Reader {
     if (auto tags = get_scalars(item, "tags", at, false)) r.tags = tags_of(*tags);
     get_bool(item, "capture", at);  // accepted, not used
     r.exceptions = read_exceptions(item, at, false);
+    r.actions = read_actions(item, at);
 
     if (const RuleInfo* prev = col_.rules.find(name); prev && prev->source != r.source)
       fail(kValidate, at, "Rule has been re-defined with a different source");

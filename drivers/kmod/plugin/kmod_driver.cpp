@@ -288,6 +288,8 @@ const rtsec_driver_ops kOps = {
     [](void* h) { delete self(h); },
     nullptr,  // launch: this driver captures the whole host, rtsec starts the command
     nullptr,  // command_status
+    nullptr,  // set_policy
+    nullptr,  // enforcements
 };
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }

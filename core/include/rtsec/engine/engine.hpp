@@ -42,6 +42,11 @@ class Engine {
   // state still follows every event.
   void set_scope(std::function<bool(const DecodedEvent&)> scope) { scope_ = std::move(scope); }
 
+  // Sees each alert before the sink, with its rule and event (enforcement
+  // labels the alert and acts on it).
+  using MatchHook = std::function<void(const ActiveRule&, const DecodedEvent&, output::Alert&)>;
+  void set_match_hook(MatchHook hook) { match_hook_ = std::move(hook); }
+
   void process(const DecodedEvent& ev);
   const EngineStats& stats() const { return stats_; }
 
@@ -55,6 +60,7 @@ class Engine {
   bool match_all_;
   std::shared_ptr<const Ruleset> ruleset_;
   std::function<bool(const DecodedEvent&)> scope_;
+  MatchHook match_hook_;
   state::WrittenFiles written_;
   EvalContext ctx_;
   EngineStats stats_;

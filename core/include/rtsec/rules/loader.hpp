@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "rtsec/config.hpp"
+#include "rtsec/enforcement/kernel_match.hpp"
 #include "rtsec/engine/field.hpp"
 #include "rtsec/result.hpp"
 #include "rtsec/rules/diagnostic.hpp"
@@ -41,6 +42,10 @@ struct Rule {
   std::vector<uint16_t> event_types;  // sorted event ids (rtsec::all_events()) it can match
   bool all_event_types = false;       // no evt.type constraint: every event
   std::shared_ptr<const Filter> filter;
+  // actions: what happens besides the alert (docs/ENFORCEMENT.md); with
+  // actions, what of the condition a driver can decide by itself.
+  std::vector<enforcement::Action> actions;
+  std::shared_ptr<const enforcement::KernelMatch> kernel_match;
 };
 
 struct RuleFile {

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "rtsec/abi/event.h"
+#include "rtsec/abi/policy.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -110,6 +111,24 @@ struct rtsec_driver_ops {
 	 * next_batch() has not handed out yet follows); -EAGAIN while it runs.
 	 */
 	int (*command_status)(void *handle, int *wait_status, char *err, size_t errlen);
+
+	/*
+	 * Enforcement (docs/ENFORCEMENT.md), optional like the two above.
+	 *
+	 * set_policy: the rules the driver should decide by itself at syscall
+	 * entry (n_rules == 0: none; the driver then costs nothing more than
+	 * capture). For each rule, by[i] receives enum rtsec_enforced_by: what
+	 * the driver does; RTSEC_ENFORCED_NONE leaves it to user space. May be
+	 * called before or after start(), and again to replace the policy.
+	 */
+	int (*set_policy)(void *handle, const struct rtsec_policy *policy, __u8 *by, char *err,
+			  size_t errlen);
+	/*
+	 * The actions taken since the last call, at most max; *n == 0 when
+	 * there are none. Never blocks.
+	 */
+	int (*enforcements)(void *handle, struct rtsec_enforcement *out, __u32 max, __u32 *n,
+			    char *err, size_t errlen);
 };
 
 typedef const struct rtsec_driver_ops *(*rtsec_driver_entry_fn)(void);

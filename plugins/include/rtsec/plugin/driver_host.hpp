@@ -41,6 +41,13 @@ class Driver {
   // The launched command's wait(2) status once it has exited and its events
   // are all in the driver's ring; nullopt while it runs.
   virtual std::optional<int> command_status() { return std::nullopt; }
+
+  // Enforcement (rtsec_driver_ops.set_policy): what the driver decides by
+  // itself, one rtsec_enforced_by per policy rule. A driver without the
+  // member enforces nothing (all RTSEC_ENFORCED_NONE).
+  virtual Result<std::vector<uint8_t>> set_policy(const rtsec_policy& policy);
+  // The actions the driver took since the last call.
+  virtual Result<std::vector<rtsec_enforcement>> enforcements() { return std::vector<rtsec_enforcement>{}; }
 };
 using DriverPtr = std::unique_ptr<Driver>;
 
