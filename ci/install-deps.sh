@@ -18,6 +18,8 @@ packages=(
 	libyaml-cpp-dev libspdlog-dev libfmt-dev libre2-dev
 	# Alert outputs: the HTTP output posts alerts with libcurl.
 	libcurl4-openssl-dev
+	# rtsec-driver-loader: downloads with libcurl, Ed25519 and sha256 with OpenSSL 3.
+	libssl-dev
 	# The plugin host: Boost.DLL (headers) on Boost.Filesystem.
 	libboost-dev libboost-filesystem-dev
 	# Unit and integration tests (GoogleTest, GoogleMock); the conformance

@@ -151,6 +151,17 @@ if ((EUID == 0)) && [[ ${RTSEC_SKIP_VM:-} != 1 ]]; then
 		return "$rc"
 	}
 	step "vm (kmod + eBPF on $vm_kernels)" run_vm
+	# rtsec-driver-loader: builds the 6.1 module on the host, loads it in a VM.
+	run_vm_loader() {
+		local rc=0
+		tests/loader/vm-loader.sh "$build_dir" || rc=$?
+		if ((rc == 3)); then
+			notes+=("vm: driver-loader skipped, Debian's 6.1 kernel could not be fetched")
+			return 0
+		fi
+		return "$rc"
+	}
+	step "vm (rtsec-driver-loader on 6.1)" run_vm_loader
 else
 	notes+=("vm: skipped (needs root, and RTSEC_SKIP_VM unset): the kernel module was not tested")
 fi

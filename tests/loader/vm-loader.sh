@@ -6,6 +6,8 @@
 # builds the module into a cache in the build tree; in a 6.1 VM
 # (tests/vm/vm-run.sh), tests/loader/guest-loader.sh runs --print-env,
 # `kmod --load` (from that cache) and a short capture with the kmod driver.
+# Before the VM, the repository tests of tests/loader run against the fetched
+# headers (ctest skips them on a machine that has not fetched them yet).
 # Exit status: 0 passed, 1 failed, 3 the kernel cannot be had here (skipped).
 set -uo pipefail
 
@@ -25,6 +27,13 @@ mkdir -p "$cache"
 echo "==> host: rtsec-driver-loader kmod --kernel-release $rel --kernel-headers $kdir"
 "$loader" kmod --kernel-release "$rel" --kernel-headers "$kdir" --cache-dir "$cache" || {
 	echo "vm-loader: FAIL: the loader did not build the module for $rel"
+	exit 1
+}
+# ctest ran before the kernel was fetched on a fresh machine: the repository
+# tests (they build modules against these headers) run here as well.
+echo "==> host: the repository tests (tests/loader, LoaderRepo.*)"
+"$build/bin/rtsec_loader_tests" --gtest_filter='LoaderRepo.*' --gtest_brief=1 || {
+	echo "vm-loader: FAIL: the repository tests failed"
 	exit 1
 }
 echo "==> guest ($rel): --print-env, kmod --load, capture"
