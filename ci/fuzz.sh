@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Builds the libFuzzer targets with clang in build-fuzz/ and fuzzes them in
-# turn, RTSEC_FUZZ_SECONDS seconds in all: the event decoder, then the rules
-# language (conditions and rules files). Fails on any crash, leak, timeout or
-# sanitizer report; the input that caused it is kept in build-fuzz/fuzz-artifacts/
-# (replay: build-fuzz/bin/rtsec_<name>_fuzz FILE). The corpora they grow stay in
+# turn, RTSEC_FUZZ_SECONDS seconds in all: the event decoder, the rules
+# language (conditions and rules files), then the capture file reader. Fails
+# on any crash, leak, timeout or sanitizer report; the input that caused it
+# is kept in build-fuzz/fuzz-artifacts/ (replay: build-fuzz/bin/rtsec_<name>_fuzz FILE). The corpora they grow stay in
 # build-fuzz/fuzz-corpus/ for the next run. Works from any directory.
 #
 # Environment:
@@ -30,10 +30,10 @@ done
 cmake -S . -B "$build_dir" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTSEC_BUILD_TESTS=ON -DRTSEC_BUILD_FUZZERS=ON
 cmake --build "$build_dir" --target rtsec_decoder_fuzz rtsec_decoder_corpus rtsec_rules_fuzz \
-	-j"$(nproc)"
+	rtsec_capture_fuzz rtsec_capture_corpus -j"$(nproc)"
 
-# The time is shared: each fuzzer gets half.
-share=$(((seconds + 1) / 2))
+# The time is shared: each fuzzer gets a third.
+share=$(((seconds + 2) / 3))
 
 corpus=$build_dir/fuzz-corpus/decoder # new inputs land here and are kept
 seeds=$build_dir/fuzz-seeds/decoder   # regenerated from the event table each run
@@ -66,3 +66,14 @@ echo "ci/fuzz.sh: fuzzing the rules language for ${share}s ($(ls "$rules_seeds" 
 "$build_dir/bin/rtsec_rules_fuzz" "$rules_corpus" "$rules_seeds" \
 	-dict=tests/fuzz/rules.dict -max_total_time="$share" -max_len=4096 -timeout=10 \
 	-print_final_stats=1 -artifact_prefix="$artifacts/"
+
+# Capture files: seeds are small valid files from the writer.
+capture_corpus=$build_dir/fuzz-corpus/capture
+capture_seeds=$build_dir/fuzz-seeds/capture
+rm -rf "$capture_seeds"
+mkdir -p "$capture_corpus" "$capture_seeds"
+"$build_dir/bin/rtsec_capture_corpus" "$capture_seeds"
+echo "ci/fuzz.sh: fuzzing the capture file reader for ${share}s"
+"$build_dir/bin/rtsec_capture_fuzz" "$capture_corpus" "$capture_seeds" \
+	-max_total_time="$share" -max_len=65536 -timeout=10 -print_final_stats=1 \
+	-artifact_prefix="$artifacts/"

@@ -194,7 +194,9 @@ int CaptureSession::run(const EventHandler& on_event,
       break;
     }
     for (const auto& view : *batch) {
-      auto ev = decode_event({static_cast<const std::byte*>(view.data), view.len});
+      const std::span<const std::byte> bytes(static_cast<const std::byte*>(view.data), view.len);
+      if (raw_observer_) raw_observer_(bytes);
+      auto ev = decode_event(bytes);
       if (!ev) {
         if (decode_errors_++ < 5) spdlog::warn("malformed event: {}", ev.error().message);
         continue;
@@ -212,6 +214,13 @@ int CaptureSession::run(const EventHandler& on_event,
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
   }
   return command_ ? command_->exit_code() : status;
+}
+
+uint64_t CaptureSession::drops() const {
+  uint64_t drops = 0;
+  if (auto stats = driver_->stats())
+    for (const auto& c : *stats) drops += c.drops;
+  return drops;
 }
 
 void CaptureSession::print_stats(bool json) const {

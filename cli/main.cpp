@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "record_command.hpp"
 #include "rtsec/abi/event.h"
 #include "run_command.hpp"
 #include "trace_command.hpp"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   const std::string command = args.empty() ? "" : args[0];
   if (command == "version" || command == "--version") return print_version();
   if (command == "trace") return trace_main({args.begin() + 1, args.end()});
+  if (command == "capture") return rtsec::cli::run_capture({args.begin() + 1, args.end()});
   if (command == "help") return run_main({"--help"});
   // Detection: `rtsec [OPTIONS]`, or `rtsec run [OPTIONS]`.
   if (command == "run") args.erase(args.begin());

@@ -27,17 +27,22 @@ Options:
   -V, --validate FILE  check a rules file (repeatable): its errors and warnings,
                        exit 0 when it has no errors
   --dry-run            load configuration and rules, do not capture
+  -e FILE              replay a capture file (rtsec capture) through the rules
+                       instead of capturing: the state starts from the file's
+                       snapshot, events go as fast as the engine takes them
   -h, --help           this help
 
 Other commands:
   rtsec trace          print the decoded event stream (rtsec trace --help)
+  rtsec capture        record events to a capture file (rtsec capture --help)
   rtsec version        the version and the event ABI
 )";
 
 Result<RunOptions> parse_run_options(const std::vector<std::string>& args) {
   RunOptions o;
   static const std::set<std::string> kWithValue = {"-c", "--config", "-r",         "-o",
-                                                   "--driver", "-l", "-V", "--validate"};
+                                                   "--driver", "-l", "-V", "--validate",
+                                                   "-e"};
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
     if (a == "--") {
@@ -91,6 +96,8 @@ Result<RunOptions> parse_run_options(const std::vector<std::string>& args) {
       o.describe_rule = value;
     } else if (a == "-V" || a == "--validate") {
       o.validate.push_back(value);
+    } else if (a == "-e") {
+      o.replay_file = value;
     }
   }
   return o;

@@ -21,6 +21,7 @@ struct RunOptions {
   bool list_fields = false;                // --list-fields
   std::vector<std::string> validate;       // -V FILE
   bool dry_run = false;                    // --dry-run
+  std::optional<std::string> replay_file;  // -e FILE: events from a capture file
   bool help = false;
   std::vector<std::string> command;        // after --
 };

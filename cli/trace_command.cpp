@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <set>
 
 #include "capture_session.hpp"
 #include "event_printer.hpp"
+#include "replay_session.hpp"
 #include "rtsec/event_table.hpp"
 #include "rtsec/process_table.hpp"
+#include "rtsec/state/state.hpp"
 
 namespace rtsec::cli {
 namespace {
@@ -118,51 +121,72 @@ int list_events() {
 }
 
 int run_trace(const TraceOptions& o) {
-  auto config = load_cli_config(o.config_path);
-  if (!config) {
-    spdlog::error("{}", config.error().message);
-    return 1;
+  if (o.replay_file && !o.command.empty()) {
+    spdlog::error("-e FILE replays a capture: it cannot also run a command (-- CMD)");
+    return 2;
   }
-  std::vector<uint16_t> wanted;  // empty: every event
-  if (!o.event_types.empty()) wanted = with_state_events({o.event_types.begin(), o.event_types.end()});
-  auto session = CaptureSession::open(*config, {o.driver, o.ring_buffer_bytes, o.command}, wanted);
-  if (!session) {
-    spdlog::error("{}", session.error().message);
-    return 1;
-  }
-  auto& capture = **session;
-  const std::optional<pid_t> command_pid = capture.command_pid();
-  ProcessTable processes;
-  // Known before it runs: until its exec, the command is a copy of rtsec.
-  if (command_pid) processes.get(*command_pid);
-  if (auto st = capture.start(); !st) {
-    spdlog::error("{}", st.error().message);
-    return 1;
+  std::unique_ptr<CaptureSession> session;
+  std::unique_ptr<ProcessTable> processes;
+  std::optional<pid_t> command_pid;
+  if (o.replay_file) {
+    state::Options table = replay_state_options();
+    table.max_env_bytes = 0;
+    processes = std::make_unique<ProcessTable>(std::move(table));
+  } else {
+    auto config = load_cli_config(o.config_path);
+    if (!config) {
+      spdlog::error("{}", config.error().message);
+      return 1;
+    }
+    std::vector<uint16_t> wanted;  // empty: every event
+    if (!o.event_types.empty())
+      wanted = with_state_events({o.event_types.begin(), o.event_types.end()});
+    auto opened = CaptureSession::open(*config, {o.driver, o.ring_buffer_bytes, o.command}, wanted);
+    if (!opened) {
+      spdlog::error("{}", opened.error().message);
+      return 1;
+    }
+    session = std::move(*opened);
+    command_pid = session->command_pid();
+    processes = std::make_unique<ProcessTable>();
+    // Known before it runs: until its exec, the command is a copy of rtsec.
+    if (command_pid) processes->get(*command_pid);
+    if (auto st = session->start(); !st) {
+      spdlog::error("{}", st.error().message);
+      return 1;
+    }
   }
 
   EventFilter filter(o, command_pid);
   EventPrinter printer(o.json);
   std::string out;
   bool output_failed = false;
-  const int status = capture.run(
-      [&](const DecodedEvent& ev) {
-        const pid_t pid = static_cast<pid_t>(ev.header().pid);
-        // An exec is shown as the new program; an exit still as the old one.
-        if (is_exec(ev.header().type)) processes.update(ev);
-        filter.before_show(ev, processes);
-        const ProcessInfo proc = processes.get(pid);
-        if (filter.selected(ev, proc)) printer.format(ev, proc, out);
-        filter.after_show(ev);
-        if (!is_exec(ev.header().type)) processes.update(ev);
-      },
-      [&] {
-        if (!out.empty() && !output_failed &&
-            std::fwrite(out.data(), 1, out.size(), stdout) != out.size())
-          output_failed = true;  // stdout closed: keep draining, stop printing
-        std::fflush(stdout);
-        out.clear();
-      });
-  capture.print_stats(o.json);
+  const auto on_event = [&](const DecodedEvent& ev) {
+    const pid_t pid = static_cast<pid_t>(ev.header().pid);
+    // An exec is shown as the new program; an exit still as the old one.
+    if (is_exec(ev.header().type)) processes->update(ev);
+    filter.before_show(ev, *processes);
+    const ProcessInfo proc = processes->get(pid);
+    if (filter.selected(ev, proc)) printer.format(ev, proc, out);
+    filter.after_show(ev);
+    if (!is_exec(ev.header().type)) processes->update(ev);
+  };
+  const auto between_batches = [&] {
+    if (!out.empty() && !output_failed &&
+        std::fwrite(out.data(), 1, out.size(), stdout) != out.size())
+      output_failed = true;  // stdout closed: keep draining, stop printing
+    std::fflush(stdout);
+    out.clear();
+  };
+  if (o.replay_file) {
+    ReplaySession replay(*o.replay_file);
+    const int status = replay.run([&](state::Process&& p) { processes->restore(std::move(p)); },
+                                  on_event, between_batches);
+    replay.print_stats(o.json);
+    return status;
+  }
+  const int status = session->run(on_event, between_batches);
+  session->print_stats(o.json);
   return status;
 }
 

@@ -34,6 +34,10 @@ Driver:
                        else /etc/rtsec/rtsec.yaml)
   --ring-buffer-bytes N  ring buffer size of the eBPF driver (a power of 2)
 
+Replay:
+  -e, --read FILE      events from a capture file (rtsec capture) instead of
+                       the driver; process context from the file's snapshot
+
 On exit, statistics go to stderr: events per type, drops per CPU.
 )";
 
@@ -107,7 +111,7 @@ Result<TraceOptions> parse_trace_options(const std::vector<std::string>& args) {
     };
     static const std::set<std::string> kWithValue = {
         "--pid", "--comm", "--event", "--container", "--driver", "--config",
-        "--ring-buffer-bytes"};
+        "--ring-buffer-bytes", "-e", "--read"};
     if (!kWithValue.count(name))
       return make_error("unknown option '" + a + "' (see rtsec trace --help)");
     auto v = take_value();
@@ -128,6 +132,8 @@ Result<TraceOptions> parse_trace_options(const std::vector<std::string>& args) {
       o.config_path = *v;
     } else if (name == "--ring-buffer-bytes") {
       o.ring_buffer_bytes = *v;
+    } else if (name == "-e" || name == "--read") {
+      o.replay_file = *v;
     }
   }
   return o;

@@ -24,6 +24,7 @@ struct TraceOptions {
   std::optional<std::string> config_path;
   std::optional<std::string> ring_buffer_bytes;
   std::vector<std::string> command;  // after "--"
+  std::optional<std::string> replay_file;  // -e FILE: events from a capture file
   bool help = false;
   bool list_events = false;
 };

@@ -104,7 +104,7 @@ declare -A rows=(
 	[forkexec]="$tmp/forkexec $n_forkexec /bin/true"
 	[cc-project]="make -s -C $tmp/proj -B app"
 )
-order=(openclose forkexec cc-project)
+order=(${RTSEC_BENCH_ROWS:-openclose forkexec cc-project})
 
 echo "# rtsec-ptrace benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), median of $reps"
 echo

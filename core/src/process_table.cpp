@@ -19,7 +19,12 @@ ProcessTable::ProcessTable(std::string proc_root) {
   state_ = std::make_unique<state::State>(std::move(o));
 }
 
+ProcessTable::ProcessTable(state::Options options)
+    : state_(std::make_unique<state::State>(std::move(options))) {}
+
 ProcessTable::~ProcessTable() = default;
+
+void ProcessTable::restore(state::Process&& p) { state_->restore(std::move(p)); }
 
 ProcessInfo ProcessTable::get(pid_t pid) {
   ProcessInfo info;

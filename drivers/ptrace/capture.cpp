@@ -223,6 +223,7 @@ std::optional<EncodedEvent> encode_event(const rtsec_event_recipe& r, const Sysc
       }
       case RTSEC_SRC_RET_FILE_DEV:
       case RTSEC_SRC_RET_FILE_INO: {
+        if (!file_id && c.ret_file) file_id = c.ret_file;
         if (!file_id) {
           FdDir own(tid);
           file_id = fd_file_id(c.fd_dir ? *c.fd_dir : own, c.ret);
@@ -244,6 +245,28 @@ std::optional<EncodedEvent> encode_event(const rtsec_event_recipe& r, const Sysc
     return std::nullopt;
   }
   return EncodedEvent{std::move(*bytes), fault};
+}
+
+bool set_integer_param(std::vector<std::byte>& event, unsigned index, uint64_t value) {
+  if (event.size() < RTSEC_EVENT_HDR_LEN) return false;
+  rtsec_event_hdr hdr;
+  std::memcpy(&hdr, event.data(), sizeof hdr);
+  const size_t table = RTSEC_EVENT_HDR_LEN;
+  if (index >= hdr.nparams || table + 2u * hdr.nparams > event.size()) return false;
+  size_t offset = table + 2u * hdr.nparams;
+  uint16_t len = 0;
+  for (unsigned i = 0; i <= index; ++i) {
+    std::memcpy(&len, event.data() + table + 2u * i, sizeof len);
+    if (i < index) offset += len;
+  }
+  if ((len != 4 && len != 8) || offset + len > event.size()) return false;
+  if (len == 4) {
+    const auto v32 = static_cast<uint32_t>(value);
+    std::memcpy(event.data() + offset, &v32, 4);
+  } else {
+    std::memcpy(event.data() + offset, &value, 8);
+  }
+  return true;
 }
 
 }  // namespace rtsec::ptrace

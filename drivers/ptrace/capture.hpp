@@ -59,6 +59,7 @@ struct SyscallContext {
   int64_t ret = 0;
   uint64_t args[6] = {};
   bool is_syscall = true;
+  std::optional<FileId> ret_file;  // what the returned fd refers to, when known without looking
 };
 
 struct EncodedEvent {
@@ -71,6 +72,10 @@ struct EncodedEvent {
 // Returns nullopt only on a recipe that does not fit the event table.
 std::optional<EncodedEvent> encode_event(const rtsec_event_recipe& recipe, const SyscallContext& c,
                                          TaskFacts& task, uint64_t ts_ns, std::string* error);
+
+// Overwrites parameter `index` of an encoded event, a fixed-size integer of
+// 4 or 8 bytes, with value. False if the event has no such parameter.
+bool set_integer_param(std::vector<std::byte>& event, unsigned index, uint64_t value);
 
 // CLOCK_BOOTTIME now, in nanoseconds: the ABI's event clock.
 uint64_t boottime_ns();

@@ -222,12 +222,16 @@ int main(int argc, char** argv) {
   if (stats) {
     const RingHeader* h = ring->header();
     const double per_event = h->events ? static_cast<double>(h->stops) / static_cast<double>(h->events) : 0;
+    const Tracer::PredictionCounts opens = tracer.open_predictions();
     std::fprintf(stderr,
                  "{\"rtsec_ptrace\":{\"events\":%llu,\"drops\":%llu,\"unreadable_params\":%llu,"
-                 "\"stops\":%llu,\"stops_per_event\":%.3f}}\n",
+                 "\"stops\":%llu,\"stops_per_event\":%.3f,\"opens_predicted\":%llu,"
+                 "\"opens_unconfirmed\":%llu,\"opens_corrected\":%llu}}\n",
                  static_cast<unsigned long long>(h->events), static_cast<unsigned long long>(h->drops),
                  static_cast<unsigned long long>(h->faults), static_cast<unsigned long long>(h->stops),
-                 per_event);
+                 per_event, static_cast<unsigned long long>(opens.predicted),
+                 static_cast<unsigned long long>(opens.unconfirmed),
+                 static_cast<unsigned long long>(opens.corrected));
   }
   return pid ? 0 : exit_code(status);
 }

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <thread>
 
+#include "open_prediction.hpp"
 #include "seccomp_filter.hpp"
 
 namespace rtsec::ptrace {
@@ -126,6 +127,16 @@ struct Tracer::Pending {
   int64_t override_ret = 0;
 };
 
+// An open answered by a prediction: its event, held until the thread's next
+// stop shows which file the descriptor really refers to.
+struct Tracer::HeldOpen {
+  std::vector<std::byte> event;
+  bool had_fault = false;
+  int fd = -1;
+  FileId predicted{};
+  int dev_param = -1, ino_param = -1;  // where the file id sits in the event
+};
+
 struct PinState {
   std::atomic<int64_t> last_stop_ns{0};
   std::atomic<bool> pinned{false};
@@ -147,6 +158,11 @@ struct Tracer::Thread {
   bool fork_status_known = false;
   std::shared_ptr<PinState> pin = std::make_shared<PinState>();
   FdDir fd_dir;  // opened at the first fd lookup
+  // Another thread or process may allocate in this thread's fd table (a
+  // thread, or CLONE_FILES): no prediction of the next free descriptor.
+  bool shares_files = false;
+  int can_stand_in = -1;  // tracer_can_stand_in_for(tid), asked once per image; -1: not yet
+  std::optional<HeldOpen> held;
 };
 
 // Keeps busy tracees on the tracer's CPU (TESTBED.md: a stop that crosses
@@ -469,6 +485,8 @@ int Tracer::run() {
     handle(tid, status);
     if (!attach_mode_ && root_done_) break;
   }
+  for (auto& [tid, t] : threads_)
+    if (t.held) settle_held_open(t, false);
   running_ = false;
   if (opts_.ring) opts_.ring->flush_counters();
   colocator_.reset();
@@ -506,6 +524,7 @@ void Tracer::handle(pid_t tid, int status) {
     start_child(t, status);
     return;
   }
+  if (t.held) settle_held_open(t, true);
   if (colocator_) colocator_->on_stop(tid, t.pin, now_ns());
   const int sig = WSTOPSIG(status);
   const int event = status >> 16;
@@ -639,9 +658,54 @@ void Tracer::on_entry(Thread& t, int nr, const uint64_t* args) {
     resume(t, 0, false);
     return;
   }
+  if (!attach_mode_ && try_predict_open(t, *r, c, nr)) {
+    resume(t, 0, false);
+    return;
+  }
   t.pending.nr = nr;
   std::memcpy(t.pending.args, args, sizeof t.pending.args);
   resume(t, 0, true);
+}
+
+bool Tracer::try_predict_open(Thread& t, const rtsec_event_recipe& r, SyscallContext& c, int nr) {
+  if ((nr != SYS_open && nr != SYS_openat && nr != SYS_creat) || t.shares_files || !opts_.ring)
+    return false;
+  if (t.can_stand_in < 0) t.can_stand_in = tracer_can_stand_in_for(t.tid) ? 1 : 0;
+  if (!t.can_stand_in) return false;
+  auto path = read_string(t.tid, c.args[nr == SYS_openat ? 1 : 0], RTSEC_MAX_PATH_LEN);
+  if (!path) return false;
+  auto prediction = predict_open(t.tid, nr, c.args, *path);
+  if (!prediction) return false;
+  c.ret = prediction->fd;
+  c.ret_file = prediction->file;
+  TaskFacts facts(t.tid);
+  std::string err;
+  auto ev = encode_event(r, c, facts, boottime_ns(), &err);
+  if (!ev) return false;  // the exit stop then gives the event its chance
+  HeldOpen h{std::move(ev->bytes), ev->had_fault, prediction->fd, prediction->file};
+  for (unsigned i = 0; i < r.nparams && i < RTSEC_MAX_PARAMS; ++i) {
+    if (r.params[i].source == RTSEC_SRC_RET_FILE_DEV) h.dev_param = static_cast<int>(i);
+    if (r.params[i].source == RTSEC_SRC_RET_FILE_INO) h.ino_param = static_cast<int>(i);
+  }
+  t.held = std::move(h);
+  ++predictions_.predicted;
+  return true;
+}
+
+void Tracer::settle_held_open(Thread& t, bool fds_visible) {
+  HeldOpen h = std::move(*t.held);
+  t.held.reset();
+  const std::optional<FileId> now = fds_visible ? fd_file_id(t.fd_dir, h.fd) : std::nullopt;
+  if (!now) {
+    ++predictions_.unconfirmed;
+  } else if (now->dev != h.predicted.dev || now->ino != h.predicted.ino) {
+    // The path led elsewhere by the time the kernel walked it (a renamed
+    // file, a swapped symlink): the file really opened is the one reported.
+    ++predictions_.corrected;
+    if (h.dev_param >= 0) set_integer_param(h.event, static_cast<unsigned>(h.dev_param), now->dev);
+    if (h.ino_param >= 0) set_integer_param(h.event, static_cast<unsigned>(h.ino_param), now->ino);
+  }
+  opts_.ring->write(h.event, h.had_fault);
 }
 
 void Tracer::on_syscall_stop(Thread& t) {
@@ -729,6 +793,7 @@ void Tracer::on_fork(Thread& t, int event) {
   ch.comm = facts.comm().value_or(t.comm);
   ch.fork_nr = nr;
   ch.fork_flags = flags;
+  if (flags & (CLONE_FILES | CLONE_THREAD)) t.shares_files = ch.shares_files = true;
   if (r) {
     if (auto& s = facts.status()) {
       ch.fork_status = *s;
@@ -811,6 +876,8 @@ void Tracer::on_exec(Thread& t_in) {
   t = &threads_.at(tid);
   t->tgid = tid;
   t->fd_dir = FdDir(tid);  // the task behind tid may be another one now
+  t->shares_files = false;  // exec gives the process a table of its own
+  t->can_stand_in = -1;     // a set-id image changes the credentials
   int nr = t->pending.nr;
   uint64_t args[6] = {};
   if (is_exec_nr(nr)) {
@@ -839,6 +906,7 @@ void Tracer::on_death(pid_t tid, int status) {
   auto it = threads_.find(tid);
   if (it != threads_.end()) {
     Thread& t = it->second;
+    if (t.held) settle_held_open(t, false);  // its descriptors are gone with it
     // A child whose first stop came but whose parent died before its fork
     // event was reported would stay held: start it with what /proc says.
     for (auto e = early_children_.begin(); e != early_children_.end();) {

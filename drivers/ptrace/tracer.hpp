@@ -8,9 +8,10 @@
 //   every other syscall never stops.
 // - A traced syscall stops once at entry (PTRACE_EVENT_SECCOMP). When the
 //   result can be known there (close: whether the fd is open; a denied or
-//   emulated call: the tracer sets it) the event is emitted and the tracee
-//   resumed without an exit stop; otherwise it is resumed with PTRACE_SYSCALL
-//   for the one exit stop that carries the return value.
+//   emulated call: the tracer sets it; an open whose descriptor can be
+//   predicted, open_prediction.hpp) the tracee is resumed without an exit
+//   stop; otherwise it is resumed with PTRACE_SYSCALL for the one exit stop
+//   that carries the return value.
 // - fork, vfork, clone, clone3 and a successful exec are not in the filter:
 //   their events come from the ptrace event stops the tracer needs anyway to
 //   follow children and new images (PTRACE_EVENT_FORK/VFORK/CLONE/EXEC).
@@ -30,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -106,8 +108,19 @@ class Tracer {
   // installed for it).
   static int wake_signal();
 
+  // Opens answered at entry by a prediction, how many the thread's next stop
+  // could not confirm (it died first, or the descriptor was closed by then:
+  // the prediction is reported) and how many it corrected.
+  struct PredictionCounts {
+    uint64_t predicted = 0;
+    uint64_t unconfirmed = 0;
+    uint64_t corrected = 0;  // the descriptor referred to another file: reported as such
+  };
+  PredictionCounts open_predictions() const { return predictions_; }
+
  private:
   struct Thread;
+  struct HeldOpen;
   struct Pending;
   class Colocator;
   struct RecipeTable;
@@ -122,6 +135,8 @@ class Tracer {
   void on_death(pid_t tid, int status);
   void resume(Thread& t, int sig, bool want_exit);
   bool skip_syscall(Thread& t, int64_t ret);
+  bool try_predict_open(Thread& t, const rtsec_event_recipe& r, SyscallContext& c, int nr);
+  void settle_held_open(Thread& t, bool fds_visible);
   void emit(const rtsec_event_recipe& r, const SyscallContext& c, TaskFacts& facts);
   void emit_for_nr(int nr, const SyscallContext& c, TaskFacts& facts);
   const rtsec_event_recipe* recipe_for(int nr) const;
@@ -150,6 +165,7 @@ class Tracer {
   std::atomic<int> forward_sig_{0};
   bool stopping_ = false;
   uint64_t stops_ = 0;
+  PredictionCounts predictions_;
   std::string self_comm_;
 };
 

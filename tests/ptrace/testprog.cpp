@@ -174,6 +174,34 @@ int openloop() {
   }
 }
 
+// The open family in the cases the tracer predicts or must not predict
+// (drivers/ptrace/open_prediction.hpp); prints "<label> <name> <result>" for
+// each call, the kernel's answer, for the test to compare with the events.
+int opens(const char* file, const char* other) {
+  auto report = [](const char* label, const char* name, long ret) {
+    std::printf("%s %s %ld\n", label, name, ret < 0 ? -errno : ret);
+  };
+  const long a = syscall(SYS_open, file, O_RDONLY);
+  report("a", file, a);
+  report("b", file, syscall(SYS_openat, AT_FDCWD, file, O_RDONLY));
+  close(static_cast<int>(a));  // a hole below the highest descriptor
+  report("c", other, syscall(SYS_creat, other, 0644));
+  report("d", "/nonexistent-rtsec", syscall(SYS_open, "/nonexistent-rtsec", O_RDONLY));
+  report("e", "/dev/stdin", syscall(SYS_openat, AT_FDCWD, "/dev/stdin", O_RDONLY));
+  report("f", file, syscall(SYS_openat, AT_FDCWD, file, O_WRONLY | O_CREAT | O_EXCL, 0600));
+  std::fflush(stdout);
+  // Opens and dies before any other stop: nothing left to confirm it with.
+  const pid_t child = fork();
+  if (child == 0) {
+    report("g", file, syscall(SYS_openat, AT_FDCWD, file, O_RDONLY));
+    std::fflush(stdout);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -186,11 +214,12 @@ int main(int argc, char** argv) {
   if (what == "signals") return signals();
   if (what == "badptr") return badptr();
   if (what == "openloop") return openloop();
+  if (what == "opens" && argc > 3) return opens(argv[2], argv[3]);
   if (what == "exec" && argc > 2) {
     execvp(argv[2], argv + 2);
     std::perror("exec");
     return 127;
   }
-  std::fprintf(stderr, "usage: rtsec-ptrace-testprog threads|children|stopcont|killself|signals|badptr|openloop|exec ...\n");
+  std::fprintf(stderr, "usage: rtsec-ptrace-testprog threads|children|stopcont|killself|signals|badptr|openloop|opens FILE OTHER|exec ...\n");
   return 2;
 }

@@ -17,6 +17,8 @@ namespace rtsec {
 
 namespace state {
 class State;
+struct Options;
+struct Process;
 }
 
 struct ProcessInfo {
@@ -37,6 +39,8 @@ class ProcessTable {
  public:
   // Reads /proc/<pid>; `root` is the proc mount (a test may point elsewhere).
   explicit ProcessTable(std::string proc_root = "/proc");
+  // A table over a state with these options (a replay: no /proc, no purge).
+  explicit ProcessTable(state::Options options);
   ~ProcessTable();
 
   // Context of the process `pid` (a thread-group id), looked up in /proc on
@@ -46,6 +50,8 @@ class ProcessTable {
   // Call after reporting the event (an exit removes the process).
   void update(const DecodedEvent& ev);
   size_t size() const;
+  // Adds a process recorded elsewhere (a capture file's snapshot).
+  void restore(state::Process&& p);
 
  private:
   std::unique_ptr<state::State> state_;

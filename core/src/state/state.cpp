@@ -124,6 +124,13 @@ void State::seed_from_proc() {
   reader_->drop_caches();
 }
 
+bool State::restore(Process p) {
+  Process* slot = insert(p.pid);
+  if (!slot) return false;
+  *slot = std::move(p);
+  return true;
+}
+
 Process* State::parent(const Process& p) {
   if (Process* parent = process(p.ppid)) return parent;
   if (!p.complete || p.ppid <= 0 || p.parent_unknown) return nullptr;

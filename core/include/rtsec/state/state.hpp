@@ -67,6 +67,9 @@ class State {
 
   // Reads every process (and, with seed_fds, its fds) from /proc.
   void seed_from_proc();
+  // Adds a process as recorded elsewhere (a capture file's snapshot) instead of /proc;
+  // false when the table is full.
+  bool restore(Process p);
 
   void on_event(const DecodedEvent& ev);
   void after_event(const DecodedEvent& ev);

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "open_prediction.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+namespace rtsec::ptrace {
+namespace {
+
+// Paths whose meaning depends on who resolves them: /proc/self is the tracer
+// when the tracer looks, and /dev/fd, /dev/stdin... lead there.
+bool resolves_differently(const std::string& path) {
+  return path.find("/proc") != std::string::npos || path.find("self") != std::string::npos ||
+         path.rfind("/dev/fd", 0) == 0 || path.rfind("/dev/std", 0) == 0;
+}
+
+// The tracee's path as the tracer can resolve it: relative paths through the
+// tracee's cwd or dirfd (magic links that lead to the tracee's own directory).
+std::optional<std::string> tracer_side_path(pid_t tid, int nr, const uint64_t* args,
+                                            const std::string& path) {
+  if (path.front() == '/') return path;
+  const auto dirfd = static_cast<int>(args[0]);
+  if (nr != SYS_openat || dirfd == AT_FDCWD)
+    return "/proc/" + std::to_string(tid) + "/cwd/" + path;
+  if (dirfd < 0) return std::nullopt;
+  return "/proc/" + std::to_string(tid) + "/fd/" + std::to_string(dirfd) + "/" + path;
+}
+
+// The access(2) mode an open with these flags needs, or -1 if it is not modelled.
+int access_mode(int flags) {
+  if (flags & O_PATH) return F_OK;
+  int mode = 0;
+  switch (flags & O_ACCMODE) {
+    case O_RDONLY: mode = R_OK; break;
+    case O_WRONLY: mode = W_OK; break;
+    case O_RDWR: mode = R_OK | W_OK; break;
+    default: return -1;
+  }
+  if (flags & O_TRUNC) mode |= W_OK;
+  return mode;
+}
+
+// Whether the file type accepts an open with these flags without an error
+// or a wait (a FIFO's open can block until the other end comes).
+bool type_accepts(mode_t type, int flags) {
+  if (flags & O_DIRECTORY) return S_ISDIR(type);
+  if (S_ISDIR(type)) return (flags & O_ACCMODE) == O_RDONLY && !(flags & O_TRUNC);
+  return S_ISREG(type) || S_ISCHR(type);
+}
+
+struct Ids {
+  std::array<unsigned long, 4> uid{}, gid{};
+  std::vector<unsigned long> groups;
+  std::string cap_eff;
+};
+
+// The ids and capabilities in a /proc/<pid>/status text.
+std::optional<Ids> parse_ids(const std::string& status) {
+  Ids ids;
+  bool have_uid = false, have_gid = false;
+  std::istringstream in(status);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    fields >> key;
+    if (key == "Uid:") {
+      for (auto& v : ids.uid) fields >> v;
+      have_uid = !fields.fail();
+    } else if (key == "Gid:") {
+      for (auto& v : ids.gid) fields >> v;
+      have_gid = !fields.fail();
+    } else if (key == "Groups:") {
+      for (unsigned long g; fields >> g;) ids.groups.push_back(g);
+      std::sort(ids.groups.begin(), ids.groups.end());
+    } else if (key == "CapEff:") {
+      fields >> ids.cap_eff;
+    }
+  }
+  if (!have_uid || !have_gid || ids.cap_eff.empty()) return std::nullopt;
+  return ids;
+}
+
+bool same_file(const char* a, const char* b) {
+  struct stat sa {}, sb {};
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+}  // namespace
+
+int lowest_free_fd(pid_t tid) {
+  const std::string dir = "/proc/" + std::to_string(tid) + "/fd";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  // procfs lists a task's descriptors in ascending order: the first gap is the answer.
+  alignas(8) char buf[4096];
+  int expect = 0;
+  for (;;) {
+    const long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+    if (n < 0) expect = -1;
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      const auto* d = reinterpret_cast<const dirent64*>(buf + off);
+      off += d->d_reclen;
+      int num = -1;
+      const char* name = d->d_name;
+      if (std::from_chars(name, name + std::strlen(name), num).ec != std::errc()) continue;  // . and ..
+      if (num != expect) {
+        ::close(fd);
+        return expect;
+      }
+      ++expect;
+    }
+  }
+  ::close(fd);
+  return expect;
+}
+
+bool tracer_can_stand_in_for(pid_t tid) {
+  const std::string proc = "/proc/" + std::to_string(tid);
+  auto read_all = [](const std::string& path) -> std::optional<std::string> {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::string text(8192, '\0');
+    const ssize_t n = ::read(fd, text.data(), text.size());
+    ::close(fd);
+    if (n <= 0) return std::nullopt;
+    text.resize(static_cast<size_t>(n));
+    return text;
+  };
+  auto theirs = read_all(proc + "/status");
+  auto ours = read_all("/proc/self/status");
+  if (!theirs || !ours) return false;
+  auto a = parse_ids(*theirs), b = parse_ids(*ours);
+  // faccessat(AT_EACCESS) checks with the effective (fs) ids, the groups and
+  // the capabilities: all must be the tracee's.
+  return a && b && a->uid[1] == b->uid[1] && a->uid[3] == b->uid[3] && a->gid[1] == b->gid[1] &&
+         a->gid[3] == b->gid[3] && a->groups == b->groups && a->cap_eff == b->cap_eff &&
+         same_file((proc + "/root").c_str(), "/");
+}
+
+std::optional<OpenPrediction> predict_open(pid_t tid, int nr, const uint64_t* args,
+                                           const std::string& path) {
+  int flags = 0;
+  switch (nr) {
+    case SYS_open: flags = static_cast<int>(args[1]); break;
+    case SYS_openat: flags = static_cast<int>(args[2]); break;
+    case SYS_creat: flags = O_CREAT | O_WRONLY | O_TRUNC; break;
+    default: return std::nullopt;  // openat2: RESOLVE_* rules are not modelled
+  }
+  // O_TMPFILE creates; O_CREAT|O_EXCL fails or creates; O_NOATIME needs ownership.
+  if ((flags & O_TMPFILE) == O_TMPFILE || (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ||
+      (flags & O_NOATIME))
+    return std::nullopt;
+  if (path.empty() || path.size() >= PATH_MAX || resolves_differently(path)) return std::nullopt;
+  const int mode = access_mode(flags);
+  if (mode < 0) return std::nullopt;
+  auto resolved = tracer_side_path(tid, nr, args, path);
+  if (!resolved) return std::nullopt;
+
+  struct stat link {};
+  if (lstat(resolved->c_str(), &link) != 0) return std::nullopt;  // missing: O_CREAT would create
+  if (S_ISLNK(link.st_mode)) {
+    if (flags & O_NOFOLLOW) return std::nullopt;  // ELOOP
+    char target[PATH_MAX];
+    const ssize_t n = readlink(resolved->c_str(), target, sizeof target - 1);
+    if (n <= 0) return std::nullopt;
+    if (resolves_differently(std::string(target, static_cast<size_t>(n)))) return std::nullopt;
+  }
+  struct stat st {};
+  if (stat(resolved->c_str(), &st) != 0 || !type_accepts(st.st_mode, flags)) return std::nullopt;
+  if (faccessat(AT_FDCWD, resolved->c_str(), mode, AT_EACCESS) != 0) return std::nullopt;
+  const int fd = lowest_free_fd(tid);
+  if (fd < 0) return std::nullopt;
+  return OpenPrediction{fd, FileId{abi_dev(st.st_dev), st.st_ino}};
+}
+
+}  // namespace rtsec::ptrace
