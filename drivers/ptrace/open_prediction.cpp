@@ -139,9 +139,14 @@ bool tracer_can_stand_in_for(pid_t tid) {
     return text;
   };
   auto theirs = read_all(proc + "/status");
-  auto ours = read_all("/proc/self/status");
-  if (!theirs || !ours) return false;
-  auto a = parse_ids(*theirs), b = parse_ids(*ours);
+  if (!theirs) return false;
+  // The tracer's own ids do not change while it runs.
+  static const std::optional<Ids> ours = [&] {
+    auto text = read_all("/proc/self/status");
+    return text ? parse_ids(*text) : std::nullopt;
+  }();
+  auto a = parse_ids(*theirs);
+  const auto& b = ours;
   // faccessat(AT_EACCESS) checks with the effective (fs) ids, the groups and
   // the capabilities: all must be the tracee's.
   return a && b && a->uid[1] == b->uid[1] && a->uid[3] == b->uid[3] && a->gid[1] == b->gid[1] &&
