@@ -97,7 +97,10 @@ Result<std::string> set_driver_key(const std::string& yaml, const std::string& k
       std::string ind = pad;
       for (size_t d = depth; d < path.size(); ++d, ind += "  ")
         added.push_back(ind + path[d] + ":" + (d + 1 == path.size() ? " " + value : ""));
-      lines.insert(lines.begin() + static_cast<long>(top ? lines.size() : begin), added.begin(), added.end());
+      // at the end of the parent's block, before the comments of what follows
+      size_t at_end = end;
+      while (at_end > begin && is_blank_or_comment(lines[at_end - 1])) --at_end;
+      lines.insert(lines.begin() + static_cast<long>(top ? lines.size() : at_end), added.begin(), added.end());
       break;
     }
     const size_t ind = top ? 0 : child_indent;

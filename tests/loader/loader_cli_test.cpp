@@ -375,3 +375,49 @@ TEST(LoaderRepo, ServerDownGivesAClearErrorThenCompiles) {
   LoaderRun only = loader(kmod_args(k, fresh("down-cache2"), {"--download", "--repo", url}));
   EXPECT_EQ(only.code, 4) << show(only);
 }
+
+TEST(LoaderCli, BpfWithABtfFileConfiguresIt) {
+  if (geteuid() != 0) GTEST_SKIP() << "loading the eBPF probe needs root";
+  if (!fs::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no kernel BTF here to stand in for a --btf file";
+  const fs::path d = fresh("btf");
+  fs::copy_file("/sys/kernel/btf/vmlinux", d / "vmlinux.btf");
+  const fs::path cfg = d / "rtsec.yaml";
+  std::ofstream(cfg) << "driver:\n  kind: ptrace\nrules_files: []\n";
+  LoaderRun r = loader({"bpf", "--btf", (d / "vmlinux.btf").string(), "--cache-dir", (d / "cache").string(),
+                        "--configure", "--config", cfg.string()});
+  ASSERT_EQ(r.code, 0) << show(r);
+  utsname u{};
+  uname(&u);
+  const fs::path installed = d / "cache" / (std::string("vmlinux-") + u.release + ".btf");
+  EXPECT_TRUE(fs::exists(installed));
+  // the probe was loaded with that BTF, and rtsec is told where it is
+  EXPECT_EQ(slurp(cfg), "driver:\n  kind: ebpf\n  ebpf:\n    btf_file: " + installed.string() + "\nrules_files: []\n");
+}
+
+TEST(LoaderCli, AutoPicksTheEbpfDriverWhereItRuns) {
+  if (geteuid() != 0) GTEST_SKIP() << "the BPF feature probes need root";
+  if (!fs::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "this kernel has no BTF: auto would pick kmod";
+  LoaderRun r = loader({"auto"});
+  EXPECT_EQ(r.code, 0) << show(r);
+  EXPECT_EQ(r.out, "ebpf\n");
+  EXPECT_TRUE(has(r.err, "auto: the eBPF driver fits this kernel")) << show(r);
+}
+
+TEST(LoaderRepo, DownloadsGoThroughTheProxyOfTheEnvironment) {
+  REQUIRE_KERNEL61(k);
+  const Repo repo = good_repo(k);
+  rtsec::test::FileServer server(repo.dir);
+  std::string closed;
+  {
+    rtsec::test::FileServer gone(kWork);
+    closed = gone.url();
+  }
+  // A proxy that is down: the repository itself is never asked.
+  const std::string proxy = "http_proxy=" + closed;
+  LoaderRun r = loader(kmod_args(k, fresh("proxy-cache"), {"--download", "--repo", server.url(), "--repo-key",
+                                                          repo.pub.string()}),
+                       {proxy});
+  EXPECT_EQ(r.code, 4) << show(r);
+  EXPECT_TRUE(has(r.err, "cannot read the repository index")) << show(r);
+  EXPECT_EQ(server.requests(), 0);
+}

@@ -95,7 +95,8 @@ TEST(LoaderConfigEdit, ChangesOnlyTheDriverKind) {
 
   auto btf = set_driver_key(yaml, "ebpf.btf_file", "/var/cache/x.btf");
   ASSERT_TRUE(btf);
-  EXPECT_NE(btf->find("  ebpf:\n    btf_file: /var/cache/x.btf\n    ring_buffer_bytes"), std::string::npos) << *btf;
+  EXPECT_NE(btf->find("  ebpf:\n    ring_buffer_bytes: 16777216\n    btf_file: /var/cache/x.btf\nrules_files"),
+            std::string::npos) << *btf;
 
   auto added = set_driver_key("rules_files: [a.yaml]\n", "kind", "kmod");
   ASSERT_TRUE(added);
