@@ -13,6 +13,7 @@
 #include <set>
 
 #include "capture_session.hpp"
+#include "rtsec/container/registry.hpp"
 #include "rtsec/enforcement/enforcer.hpp"
 #include "rtsec/engine/engine.hpp"
 #include "rtsec/engine/field.hpp"
@@ -219,13 +220,21 @@ int run_detection(const RunOptions& o) {
     spdlog::error("{}", outputs.error().message);
     return 1;
   }
+  auto containers_config = container::parse_containers_config(
+      config->root.IsMap() ? config->root["containers"] : YAML::Node(), config->source);
+  if (!containers_config) {
+    spdlog::error("{}", containers_config.error().message);
+    return 1;
+  }
   spdlog::info("{} rules loaded ({} enabled), {} macros, {} lists, from {} file(s)",
                load.result.rules.size(), load.ruleset->rules().size(), load.result.n_macros,
                load.result.n_lists, paths.size());
   if (o.dry_run) return 0;
 
+  container::Registry containers(*containers_config);
   state::State state;
   state.seed_from_proc();
+  state.set_containers(&containers);
   engine::Engine engine(
       state, [&](output::Alert&& alert) { (*outputs)->emit(std::move(alert)); },
       config->rule_matching_all);

@@ -13,6 +13,7 @@
 #include "capture_session.hpp"
 #include "event_printer.hpp"
 #include "replay_session.hpp"
+#include "rtsec/container/registry.hpp"
 #include "rtsec/event_table.hpp"
 #include "rtsec/process_table.hpp"
 #include "rtsec/state/state.hpp"
@@ -120,7 +121,32 @@ int list_events() {
   return 0;
 }
 
-int run_trace(const TraceOptions& o) {
+// --container NAME: the container's id, from the runtime (an id or "host" stays as it is).
+static Status resolve_container_names(const Config& config, std::set<std::string>& containers) {
+  auto cc = container::parse_containers_config(
+      config.root.IsMap() ? config.root["containers"] : YAML::Node(), config.source);
+  if (!cc) return cc.error();
+  std::set<std::string> ids;
+  for (const auto& want : containers) {
+    const bool is_id = want == "host" || (want.size() >= 12 && want.find_first_not_of(
+                                                                   "0123456789abcdef") ==
+                                                                   std::string::npos);
+    if (is_id) {
+      ids.insert(want);
+      continue;
+    }
+    const container::Lookup r = container::lookup_container(*cc, want);
+    if (r.outcome != container::LookupOutcome::kFound)
+      return make_error("--container " + want + ": no container of that name or id" +
+                        (r.error.empty() ? std::string() : " (" + r.error + ")"));
+    ids.insert(r.info.id);
+  }
+  containers = std::move(ids);
+  return Ok{};
+}
+
+int run_trace(const TraceOptions& options) {
+  TraceOptions o = options;  // --container NAME becomes the id
   if (o.replay_file && !o.command.empty()) {
     spdlog::error("-e FILE replays a capture: it cannot also run a command (-- CMD)");
     return 2;
@@ -136,6 +162,10 @@ int run_trace(const TraceOptions& o) {
     auto config = load_cli_config(o.config_path);
     if (!config) {
       spdlog::error("{}", config.error().message);
+      return 1;
+    }
+    if (auto st = resolve_container_names(*config, o.containers); !st) {
+      spdlog::error("{}", st.error().message);
       return 1;
     }
     std::vector<uint16_t> wanted;  // empty: every event

@@ -22,7 +22,8 @@ Filters (different filters combine with AND, repeated values with OR):
   --comm NAME          events of processes named NAME (repeatable)
   --follow             also the descendants of processes matched by --pid/--comm
   --event TYPE[,TYPE]  only these event types (repeatable); see --list-events
-  --container ID       events in container ID (12-hex prefix), or "host"
+  --container ID|NAME  events in this container (12-hex id prefix, full id, or the
+                       name the runtime knows it by), or "host" (repeatable)
 
 Output:
   --json               one JSON object per line

@@ -85,7 +85,7 @@ TEST(Config, UnknownKeysAreRefusedWithASuggestion) {
             "rtsec.yaml:2: unknown key 'drivr' (did you mean 'driver'?)");
   EXPECT_EQ(parse_error("driver:\n  kind: ebpf\nalerts: []\n"),
             "rtsec.yaml:3: unknown key 'alerts' (known top-level keys: driver, rules_files, "
-            "rules, rule_matching, enforcement, outputs)");
+            "rules, rule_matching, enforcement, outputs, containers)");
   EXPECT_EQ(parse_error("driver:\n  knd: ebpf\n"),
             "rtsec.yaml:2: unknown key 'driver.knd' (did you mean 'driver.kind'?)");
   EXPECT_EQ(parse_error("driver:\n  bpf:\n    x: 1\n"),

@@ -25,8 +25,10 @@ class FakeProc : public ::testing::Test {
     upper_ = root_ / "upper";
     const fs::path p = proc_ / "4242";
     fs::create_directories(p / "fd");
-    fs::create_directories(upper_ / "usr/bin");
-    std::ofstream(upper_ / "usr/bin/app") << "#!/bin/true\n";
+    // The container wrote /bin/sh (a path that also exists on the host, for stat() of the
+    // fake exe link): it is in the upper layer's directory.
+    fs::create_directories(upper_ / "bin");
+    std::ofstream(upper_ / "bin/sh") << "#!/bin/true\n";
     write(p / "stat",
           "4242 (my (app)) S 1 4240 4239 34817 4240 4194560 100 0 0 0 1 1 0 0 20 0 2 0 "
           "123400 1000 100\n");
@@ -43,7 +45,7 @@ class FakeProc : public ::testing::Test {
           "900 800 0:52 / / rw,relatime master:1 - overlay overlay rw,lowerdir=/l1:/l2,"
           "upperdir=" + upper_.string() + ",workdir=/w\n"
           "901 900 0:53 / /proc rw,nosuid - proc proc rw\n");
-    fs::create_symlink(upper_ / "usr/bin/app", p / "exe");
+    fs::create_symlink("/bin/sh", p / "exe");  // the kernel shows the container's own path
     fs::create_symlink("/tmp", p / "cwd");
     fs::create_symlink("/etc/hostname", p / "fd" / "3");
     fs::create_directories(p / "task" / "4242");
@@ -70,7 +72,7 @@ TEST_F(FakeProc, ReadsAContainerizedProcess) {
   EXPECT_EQ(p->args, "--flag x y");
   EXPECT_EQ(p->nargs, 2u);
   EXPECT_EQ(p->cmdline, "my (app) --flag x y");
-  EXPECT_EQ(p->exepath, (upper_ / "usr/bin/app").string());
+  EXPECT_EQ(p->exepath, "/bin/sh");
   EXPECT_EQ(p->cwd, "/tmp");
   EXPECT_EQ(p->uid, 1000u);
   EXPECT_EQ(p->euid, 0u);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtsec/engine/ruleset.hpp"
 
+#include "rtsec/container/container_info.hpp"
+
 #include <algorithm>
 #include <set>
 #include <system_error>
@@ -37,6 +39,8 @@ std::shared_ptr<const Ruleset> Ruleset::build(std::vector<rules::Rule> loaded,
   auto set = std::make_shared<Ruleset>();
   for (auto& rule : loaded) {
     if (!rule.enabled) continue;
+    // As Falco with its container plugin: syscall alerts say which container and pod.
+    if (rule.source == "syscall") rule.output += container::suggested_output(rule.output);
     auto format = output::OutputFormat::compile(rule.output, fields);
     if (!format) continue;  // load_ruleset reported it already
     set->rules_.push_back(ActiveRule{std::move(rule), std::move(*format)});

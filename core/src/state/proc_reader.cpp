@@ -282,13 +282,12 @@ void ProcReader::read_cmdline(pid_t pid, Process& p) {
   }
 }
 
-uint64_t ProcReader::root_upper_dev(pid_t pid, const std::string& container_id) {
-  if (const auto it = upper_dev_.find(container_id); it != upper_dev_.end()) return it->second;
-  uint64_t dev = 0;
+const std::string& ProcReader::root_upper_dir(pid_t pid, const std::string& container_id) {
+  if (const auto it = upper_dir_.find(container_id); it != upper_dir_.end()) return it->second;
+  std::string upper;
   if (read_file(path(pid, "mountinfo"), buf_, 4 << 20)) {
     // "36 35 0:52 / / rw,relatime - overlay overlay rw,lowerdir=...,upperdir=/x/diff,...":
     // the last mount on "/" is the root.
-    std::string upper;
     for_each_line(buf_, [&](std::string_view line) {
       if (token(line, 4) != "/") return;
       const size_t dash = line.find(" - ");
@@ -302,12 +301,15 @@ uint64_t ProcReader::root_upper_dev(pid_t pid, const std::string& container_id) 
       const std::string_view dir = opts.substr(at + 9);
       upper = dir.substr(0, dir.find(','));
     });
+    // The path is the host's: rtsec in a container (pid=host) reaches it through init's root.
     struct stat st{};
-    if (!upper.empty() && stat(upper.c_str(), &st) == 0) dev = st.st_dev;
+    if (!upper.empty() && stat(upper.c_str(), &st) != 0) {
+      const std::string via_init = root_ + "/1/root" + upper;
+      upper = stat(via_init.c_str(), &st) == 0 ? via_init : std::string();
+    }
   }
-  if (upper_dev_.size() >= 1024) upper_dev_.clear();
-  upper_dev_.emplace(container_id, dev);
-  return dev;
+  if (upper_dir_.size() >= 1024) upper_dir_.clear();
+  return upper_dir_.emplace(container_id, std::move(upper)).first->second;
 }
 
 void ProcReader::read_exe_info(pid_t pid, Process& p) {
@@ -315,13 +317,16 @@ void ProcReader::read_exe_info(pid_t pid, Process& p) {
   struct stat st{};
   if (stat(path(pid, "exe"), &st) != 0) return;
   p.exe_known = true;
-  // In a container on overlayfs, a file written since the image was unpacked lives on the
-  // upper layer's device (without xino, overlayfs shows a file's real device).
+  // In a container on overlayfs, a file written (or changed) since the image was unpacked
+  // lives in the upper layer's directory. Neither the device nor the inode the container
+  // sees tells: with every layer on one file system, overlayfs shows its own device for all.
   p.exe_upper_layer = false;
   if (!p.container_id.empty()) {
-    const uint64_t upper = root_upper_dev(pid, p.container_id);
-    p.exe_upper_layer = upper != 0 && st.st_dev == upper;
-    path(pid, "exe");  // root_upper_dev used the scratch path
+    const std::string& upper = root_upper_dir(pid, p.container_id);
+    struct stat up{};
+    if (!upper.empty() && read_link(path(pid, "exe"), link_) && !link_.empty() && link_[0] == '/')
+      p.exe_upper_layer = lstat((upper + link_).c_str(), &up) == 0 && S_ISREG(up.st_mode);
+    path(pid, "exe");  // the scratch path, for statvfs below
   }
   p.exe_ino = st.st_ino;
   p.exe_ctime = timespec_ns(st.st_ctim);
@@ -353,13 +358,13 @@ void ProcReader::read_env(pid_t pid, Process& p, size_t max_bytes) {
 }
 
 void ProcReader::read_cgroup(pid_t pid, Process& p) {
-  p.container_id.clear();
+  set_container_from_cgroup(p, {});
   if (!read_file(path(pid, "cgroup"), buf_)) return;
   for_each_line(buf_, [&](std::string_view line) {
     if (!p.container_id.empty()) return;
     const size_t colon = line.rfind(':');
     if (colon == std::string_view::npos) return;
-    p.container_id = container_id_in_cgroup(line.substr(colon + 1));
+    set_container_from_cgroup(p, line.substr(colon + 1));
   });
 }
 

@@ -69,16 +69,17 @@ class ProcReader {
   void load_unix_table(pid_t pid, NetNs& ns);
   void load_netlink_table(pid_t pid, NetNs& ns);
   bool fill_fd(pid_t pid, int64_t fd, std::string_view link, FdInfo& out);
-  // The device of the upper layer of the overlay that is `pid`'s root file system (a
-  // container's image), 0 when its root is no overlay. Cached per container.
-  uint64_t root_upper_dev(pid_t pid, const std::string& container_id);
+  // The upper layer's directory of the overlay that is `pid`'s root file system (a
+  // container's writable layer) as rtsec reaches it, "" when its root is no overlay.
+  // Cached per container.
+  const std::string& root_upper_dir(pid_t pid, const std::string& container_id);
 
   std::string root_;
   std::string path_;  // scratch: the path being built
   std::string buf_;   // scratch: file contents
   std::string link_;  // scratch: symlink targets
   std::unordered_map<uint64_t, NetNs> netns_;  // by the netns inode
-  std::unordered_map<std::string, uint64_t> upper_dev_;  // by container id
+  std::unordered_map<std::string, std::string> upper_dir_;  // by container id
   uint64_t clk_tck_;
 };
 

@@ -20,10 +20,6 @@ constexpr std::array<std::string_view, 41> kCapNames = {
     "CAP_CHECKPOINT_RESTORE",
 };
 
-bool is_hex(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
-
 }  // namespace
 
 std::string_view fd_type_name(FdType t) {
@@ -86,20 +82,13 @@ std::string_view l4proto_name(L4Proto p) {
 }
 
 std::string_view container_id_in_cgroup(std::string_view path) {
-  // Runtimes name the leaf after the 64-hex id: "/docker/<id>", "docker-<id>.scope",
-  // "cri-containerd-<id>.scope", "crio-<id>.scope", "libpod-<id>.scope", ".../pod<uid>/<id>".
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view seg = path.substr(start, end - start);
-    if (seg.size() > 6 && seg.substr(seg.size() - 6) == ".scope") seg.remove_suffix(6);
-    if (const size_t dash = seg.rfind('-'); dash != std::string_view::npos)
-      seg.remove_prefix(dash + 1);
-    if (seg.size() == 64 && is_hex(seg)) return seg;
-    start = end + 1;
-  }
-  return {};
+  return container::container_in_cgroup(path).id;
+}
+
+void set_container_from_cgroup(Process& p, std::string_view cgroup_path) {
+  const container::CgroupContainer c = container::container_in_cgroup(cgroup_path);
+  p.container_id.assign(c.id);
+  p.container_runtime = c.runtime;
 }
 
 std::string caps_to_string(uint64_t caps) {

@@ -2,6 +2,8 @@
 // Process life cycle: seeding, fork (either side first), exec, exit, purge.
 #include "rtsec/state/state.hpp"
 
+#include "rtsec/container/registry.hpp"
+
 #include <fcntl.h>
 #include <sched.h>
 
@@ -131,6 +133,17 @@ bool State::restore(Process p) {
   return true;
 }
 
+void State::set_containers(container::Registry* registry) {
+  containers_ = registry;
+  if (!containers_) return;
+  for (const auto& [pid, p] : procs_)
+    if (!p.container_id.empty()) containers_->request(p.container_id);
+}
+
+const container::ContainerInfo* State::container(const Process& p) {
+  return containers_ && !p.container_id.empty() ? containers_->find(p.container_id) : nullptr;
+}
+
 Process* State::parent(const Process& p) {
   if (Process* parent = process(p.ppid)) return parent;
   if (!p.complete || p.ppid <= 0 || p.parent_unknown) return nullptr;
@@ -193,6 +206,7 @@ void State::resolve_path(const Process& p, int64_t dirfd, std::string_view path,
 void State::on_event(const DecodedEvent& ev) {
   const auto& h = ev.header();
   fd_name_changed_ = false;
+  if (containers_) containers_->refresh();  // metadata found since the last event
   if (h.ts_ns > now_ns_) now_ns_ = h.ts_ns;
   if (last_purge_ns_ == 0) {
     last_purge_ns_ = now_ns_;
@@ -356,7 +370,10 @@ void State::on_exec(const DecodedEvent& ev, Process& p) {
   if (auto v = uint_param(ev, Param::kTty)) p.tty = tty_nr_from_kernel_dev(static_cast<uint32_t>(*v));
   if (auto v = int_param(ev, Param::kPpid); v && *v > 0) p.ppid = static_cast<pid_t>(*v);
   p.parent_unknown = false;
-  if (auto cg = string_param(ev, Param::kCgroup)) p.container_id = container_id_in_cgroup(*cg);
+  if (auto cg = string_param(ev, Param::kCgroup)) {
+    set_container_from_cgroup(p, *cg);
+    if (containers_ && !p.container_id.empty()) containers_->request(p.container_id);
+  }
   p.last_ts = ev.header().ts_ns;
   p.complete = true;
   p.exe_from_memfd = p.exepath.rfind("/memfd:", 0) == 0;

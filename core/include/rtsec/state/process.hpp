@@ -10,6 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "rtsec/container/container_info.hpp"
 #include "rtsec/engine/field.hpp"
 
 namespace rtsec::state {
@@ -108,6 +109,7 @@ struct Process {
   uint64_t cap_inheritable = 0;
 
   std::string container_id;  // the full 64-hex id; empty on the host
+  container::Runtime container_runtime = container::Runtime::kNone;  // from the cgroup path
 
   uint64_t start_ts = 0;  // CLOCK_BOOTTIME ns of the fork (or /proc start time); 0 unknown
 
@@ -147,7 +149,10 @@ struct Process {
 
 // The full container id (64 hex digits) in a cgroup path (docker, containerd/CRI, CRI-O,
 // podman, systemd scopes), or "" when there is none. A view into `cgroup_path`.
+// container::container_in_cgroup() also tells the runtime.
 std::string_view container_id_in_cgroup(std::string_view cgroup_path);
+// Sets p's container id and runtime from a cgroup path.
+void set_container_from_cgroup(Process& p, std::string_view cgroup_path);
 
 // Capability names of the bits of `caps`, Falco's way: "CAP_CHOWN CAP_DAC_OVERRIDE ...".
 std::string caps_to_string(uint64_t caps);

@@ -26,6 +26,11 @@
 #include "rtsec/state/process.hpp"
 #include "rtsec/state/users.hpp"
 
+namespace rtsec::container {
+class Registry;
+struct ContainerInfo;
+}  // namespace rtsec::container
+
 namespace rtsec::state {
 
 class ProcReader;
@@ -85,6 +90,13 @@ class State {
   const FdInfo* fd_or_load(const Process& p, int64_t fd);
   const FdInfo* fd(const Process& p, int64_t fd) const;
 
+  // Container metadata comes from `registry` (not owned; null: none), which every event
+  // refreshes; the containers of the processes known so far are asked for at once.
+  void set_containers(container::Registry* registry);
+  container::Registry* containers() const { return containers_; }
+  // The metadata of p's container; nullptr on the host or while not known (yet).
+  const container::ContainerInfo* container(const Process& p);
+
   const UserInfo* user(const Process& p, uint32_t uid);
   const GroupInfo* group(const Process& p, uint32_t gid);
 
@@ -136,6 +148,7 @@ class State {
   std::unordered_map<pid_t, uint64_t> gone_;   // pids /proc lacked -> when we asked
   std::unordered_map<pid_t, RecentExit> recent_exits_;
   UserDirectory users_;
+  container::Registry* containers_ = nullptr;
   std::unique_ptr<ProcReader> reader_;
   uint64_t now_ns_ = 0;
   uint64_t last_purge_ns_ = 0;
