@@ -421,3 +421,17 @@ TEST(LoaderRepo, DownloadsGoThroughTheProxyOfTheEnvironment) {
   EXPECT_TRUE(has(r.err, "cannot read the repository index")) << show(r);
   EXPECT_EQ(server.requests(), 0);
 }
+
+TEST(LoaderRepo, LargeDownloadShowsProgress) {
+  REQUIRE_KERNEL61(k);
+  const Repo repo = good_repo(k);
+  // The module padded to 3 MiB and published again with the repository's key.
+  const fs::path dir = copy_repo(repo, "large");
+  fs::resize_file(dir / repo.artifact_name, 3u << 20);
+  ASSERT_TRUE(rtsec::loader::publish(dir, dir / repo.artifact_name, repo.pub.parent_path() / "test.key"));
+  rtsec::test::FileServer server(dir);
+  LoaderRun r = loader(kmod_args(k, fresh("large-cache"), {"--download", "--repo", server.url(), "--repo-key",
+                                                          repo.pub.string()}));
+  EXPECT_EQ(r.code, 0) << show(r);
+  EXPECT_TRUE(has(r.err, repo.artifact_name.string() + ": 100% of 3.0 MiB")) << show(r);
+}
