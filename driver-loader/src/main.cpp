@@ -79,6 +79,15 @@ int resolve(const Options& opt, Context& c) {
     c.kernel.release = opt.kernel_release;
     c.kernel.version.clear();
   }
+  // Headers named without a release: they say which kernel they are for.
+  if (opt.kernel_release.empty() && !opt.kernel_headers.empty())
+    if (auto h = find_headers(opt.kernel_headers, ""); h && !h->release.empty() && h->release != c.kernel.release) {
+      c.running = false;
+      c.kernel.release = h->release;
+      c.kernel.version.clear();
+    }
+  if (!valid_artifact_name(kmod_artifact_name("vanilla", {c.kernel.release, "1", ""})))
+    return fail(kExitUsage, "'" + c.kernel.release + "' is not a kernel release (letters, digits, . _ - + only)");
   if (!opt.kernel_version.empty()) c.kernel.version = opt.kernel_version;
   if (c.kernel.version.empty() && !opt.kernel_headers.empty()) {
     if (auto h = find_headers(opt.kernel_headers, c.kernel.release); h) c.kernel.version = h->build_number;
@@ -394,7 +403,9 @@ int run_kmod(const Context& c) {
   if (c.opt.load) {
     if (int rc = load_module(c, dest); rc != kExitOk) return rc;
   } else {
-    say("load it with: rtsec-driver-loader kmod --load (or insmod " + dest.string() + ")");
+    say(c.running ? "load it with: rtsec-driver-loader kmod --load (or insmod " + dest.string() + ")"
+                  : "for kernel " + c.kernel.release + ": load it there with rtsec-driver-loader kmod --load "
+                    "(same cache), or insmod " + dest.string());
   }
   if (c.opt.configure) {
     if (auto ok = configure_driver(c.config, "kmod", ""); !ok) return fail(kExitError, ok.error().message);
