@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,8 +60,15 @@ class CaptureSession {
   static bool take_reload_request();
   static bool take_reopen_request();
 
+  // Sees every event as the driver framed it, before it is decoded (rtsec capture).
+  void set_raw_observer(std::function<void(std::span<const std::byte>)> observer) {
+    raw_observer_ = std::move(observer);
+  }
+
   // Events per type, drops per CPU, malformed events: text, or one JSON line.
   void print_stats(bool json) const;
+  // Events the driver lost so far, all CPUs.
+  uint64_t drops() const;
 
  private:
   class Command;
@@ -74,6 +82,7 @@ class CaptureSession {
   uint64_t events_ = 0;
   uint64_t decode_errors_ = 0;
   std::map<std::string, uint64_t> by_type_;
+  std::function<void(std::span<const std::byte>)> raw_observer_;
 };
 
 // The event set for `types` plus what the process state needs, sorted.

@@ -9,12 +9,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <future>
 #include <set>
 
 #include "capture_session.hpp"
 #include "rtsec/container/registry.hpp"
 #include "rtsec/enforcement/enforcer.hpp"
+#include "replay_session.hpp"
 #include "rtsec/engine/engine.hpp"
 #include "rtsec/engine/field.hpp"
 #include "rtsec/engine/ruleset.hpp"
@@ -231,9 +233,15 @@ int run_detection(const RunOptions& o) {
                load.result.n_lists, paths.size());
   if (o.dry_run) return 0;
 
+  if (o.replay_file && !o.command.empty()) {
+    spdlog::error("-e FILE replays a capture: it cannot also run a command (-- CMD)");
+    return 2;
+  }
+  // A replayed capture's containers are not this host's runtime's to describe.
+  if (o.replay_file) containers_config->enabled = false;
   container::Registry containers(*containers_config);
-  state::State state;
-  state.seed_from_proc();
+  state::State state(o.replay_file ? replay_state_options() : state::Options{});
+  if (!o.replay_file) state.seed_from_proc();
   state.set_containers(&containers);
   engine::Engine engine(
       state, [&](output::Alert&& alert) { (*outputs)->emit(std::move(alert)); },
@@ -243,44 +251,60 @@ int run_detection(const RunOptions& o) {
   engine.set_match_hook([&](const engine::ActiveRule& rule, const DecodedEvent& ev,
                             output::Alert& alert) { enforcer.on_match(rule, ev, alert); });
 
-  auto session = CaptureSession::open(*config, {o.driver, std::nullopt, o.command},
-                                      capture_set(*load.ruleset));
-  if (!session) {
-    spdlog::error("{}", session.error().message);
-    return 1;
-  }
-  auto& capture = **session;
-  push_policy(*load.ruleset, capture.driver(), enforcer);
-  if (auto st = capture.start(); !st) {
-    spdlog::error("{}", st.error().message);
-    return 1;
-  }
-  if (const auto cmd = capture.command_pid()) {
-    // -- CMD: only CMD and its descendants raise alerts.
-    engine.set_scope([&state, cmd = *cmd](const DecodedEvent& ev) {
-      const state::Process* p = state.process(static_cast<pid_t>(ev.header().pid));
-      for (int depth = 0; p && depth < 256; ++depth, p = state.parent(*p))
-        if (p->pid == cmd) return true;
-      return false;
-    });
-  }
   RulesReloader reloader(paths, config->rules);
-  const int status = capture.run([&](const DecodedEvent& ev) { engine.process(ev); },
-                                 [&] {
-                                   if (CaptureSession::take_reload_request()) reloader.request();
-                                   if (CaptureSession::take_reopen_request()) (*outputs)->reopen();
-                                   if (auto fresh = reloader.take_ready()) {
-                                     if (auto st = capture.set_events(capture_set(*fresh)); !st)
-                                       spdlog::warn("{}", st.error().message);
-                                     push_policy(*fresh, capture.driver(), enforcer);
-                                     engine.set_ruleset(std::move(fresh));
-                                   }
-                                   report_enforcements(capture.driver(), enforcer, **outputs);
-                                 });
-  report_enforcements(capture.driver(), enforcer, **outputs);
-  (*outputs)->shutdown(std::chrono::milliseconds(outputs_config->output_timeout_ms));
+  // Between two batches (live) or two blocks (replay): signals and a reloaded ruleset.
+  auto between_batches = [&](const std::function<void(const engine::Ruleset&)>& on_new_rules) {
+    if (CaptureSession::take_reload_request()) reloader.request();
+    if (CaptureSession::take_reopen_request()) (*outputs)->reopen();
+    if (auto fresh = reloader.take_ready()) {
+      if (on_new_rules) on_new_rules(*fresh);
+      engine.set_ruleset(std::move(fresh));
+    }
+  };
+  const auto on_event = [&](const DecodedEvent& ev) { engine.process(ev); };
   const bool json = outputs_config->format.json_output;
-  capture.print_stats(json);
+
+  int status = 0;
+  if (o.replay_file) {
+    ReplaySession replay(*o.replay_file);
+    status = replay.run([&](state::Process&& p) { state.restore(std::move(p)); }, on_event,
+                        [&] { between_batches({}); });
+    (*outputs)->shutdown(std::chrono::milliseconds(outputs_config->output_timeout_ms));
+    replay.print_stats(json);
+  } else {
+    auto session = CaptureSession::open(*config, {o.driver, std::nullopt, o.command},
+                                        capture_set(*load.ruleset));
+    if (!session) {
+      spdlog::error("{}", session.error().message);
+      return 1;
+    }
+    auto& capture = **session;
+    push_policy(*load.ruleset, capture.driver(), enforcer);
+    if (auto st = capture.start(); !st) {
+      spdlog::error("{}", st.error().message);
+      return 1;
+    }
+    if (const auto cmd = capture.command_pid()) {
+      // -- CMD: only CMD and its descendants raise alerts.
+      engine.set_scope([&state, cmd = *cmd](const DecodedEvent& ev) {
+        const state::Process* p = state.process(static_cast<pid_t>(ev.header().pid));
+        for (int depth = 0; p && depth < 256; ++depth, p = state.parent(*p))
+          if (p->pid == cmd) return true;
+        return false;
+      });
+    }
+    status = capture.run(on_event, [&] {
+      between_batches([&](const engine::Ruleset& fresh) {
+        if (auto st = capture.set_events(capture_set(fresh)); !st)
+          spdlog::warn("{}", st.error().message);
+        push_policy(fresh, capture.driver(), enforcer);
+      });
+      report_enforcements(capture.driver(), enforcer, **outputs);
+    });
+    report_enforcements(capture.driver(), enforcer, **outputs);
+    (*outputs)->shutdown(std::chrono::milliseconds(outputs_config->output_timeout_ms));
+    capture.print_stats(json);
+  }
   std::fprintf(stderr, "rtsec: %s\n", output::format_stats((*outputs)->stats()).c_str());
   const auto& s = engine.stats();
   std::fprintf(stderr, "rtsec: %llu alerts from %llu events\n",
