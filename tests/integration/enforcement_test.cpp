@@ -80,8 +80,11 @@ class Enforcement : public ::testing::Test {
   Run run(const std::string& driver, const fs::path& rules_file, const std::string& script,
           const std::string& mode = "enforce") {
     Run r;
-    auto res = conformance::run_process({kRtsec, "run", "--driver", driver, "--json", "-r",
-                                         rules_file.string(), "-o", "enforcement.mode=" + mode,
+    const fs::path config = dir_ / "rtsec.yaml";  // defaults, whatever the build's one says
+    std::ofstream(config) << "# defaults\n";
+    auto res = conformance::run_process({kRtsec, "run", "-c", config.string(), "--driver", driver,
+                                         "--json", "-r", rules_file.string(), "-o",
+                                         "enforcement.mode=" + mode,
                                          "--", "/bin/sh", "-c", script});
     EXPECT_TRUE(res) << (res ? "" : res.error().message);
     if (!res) return r;
@@ -215,6 +218,69 @@ TEST_F(Enforcement, PtraceLeavesTheReaderAlone) {
   EXPECT_NE(r.result.out.find("survived 0"), std::string::npos) << r.result.out << r.result.err;
   EXPECT_TRUE(r.alerts.empty()) << r.result.out;
   expect_unchanged();
+}
+
+// ---- in the VM (tests/vm/guest/kmod-suite.sh): the kernel module, the BPF LSM ----
+
+bool kmod_loaded() { return fs::exists("/dev/rtsec"); }
+constexpr const char* kNoKmod =
+    "/dev/rtsec does not exist: the rtsec kernel module is not loaded (the VM suite loads it)";
+
+TEST_F(Enforcement, KmodKillsBeforeTheOpenRuns) {
+  if (!kmod_loaded()) GTEST_SKIP() << kNoKmod;
+  auto r = run("kmod", rules("kill"), writer_truncate());
+  EXPECT_KILLED(r);
+  expect_unchanged();  // even O_TRUNC: the open failed before it did anything
+  const auto by = enforced_by(r);
+  ASSERT_FALSE(by.empty()) << r.result.err;
+  EXPECT_EQ(by.back(), "driver-kill-before-run");
+}
+
+TEST_F(Enforcement, KmodDeniesTheOpenWithEperm) {
+  if (!kmod_loaded()) GTEST_SKIP() << kNoKmod;
+  auto r = run("kmod", rules("deny"), writer_truncate());
+  EXPECT_NE(r.result.out.find("survived 2"), std::string::npos) << r.result.out << r.result.err;
+  EXPECT_NE(r.result.err.find("Operation not permitted"), std::string::npos) << r.result.err;
+  expect_unchanged();
+  const auto by = enforced_by(r);
+  ASSERT_FALSE(by.empty()) << r.result.err;
+  EXPECT_EQ(by.back(), "driver-deny");
+}
+
+TEST_F(Enforcement, KmodLeavesTheReaderAlone) {
+  if (!kmod_loaded()) GTEST_SKIP() << kNoKmod;
+  auto r = run("kmod", rules("deny"), reader());
+  EXPECT_NE(r.result.out.find("survived 0"), std::string::npos) << r.result.out << r.result.err;
+  EXPECT_TRUE(r.alerts.empty()) << r.result.out;
+}
+
+// Why the BPF LSM cannot deny here; empty when it can.
+std::string bpf_lsm_missing() {
+  std::ifstream in("/sys/kernel/security/lsm");
+  if (!in) return "/sys/kernel/security/lsm is unreadable (securityfs not mounted)";
+  std::string active;
+  std::getline(in, active);
+  if (("," + active + ",").find(",bpf,") == std::string::npos)
+    return "the BPF LSM is not active on this kernel (lsm list: " + active + ")";
+  return {};
+}
+
+TEST_F(Enforcement, EbpfLsmDeniesTheOpenBeforeItTruncates) {
+  if (auto why = bpf_lsm_missing(); !why.empty()) GTEST_SKIP() << why;
+  auto r = run("ebpf", rules("deny"), writer_truncate());
+  EXPECT_NE(r.result.out.find("survived 2"), std::string::npos) << r.result.out << r.result.err;
+  EXPECT_NE(r.result.err.find("Operation not permitted"), std::string::npos) << r.result.err;
+  expect_unchanged();
+  const auto by = enforced_by(r);
+  ASSERT_FALSE(by.empty()) << r.result.err;
+  EXPECT_EQ(by.back(), "driver-deny");
+}
+
+TEST_F(Enforcement, EbpfLsmLeavesTheReaderAlone) {
+  if (auto why = bpf_lsm_missing(); !why.empty()) GTEST_SKIP() << why;
+  auto r = run("ebpf", rules("deny"), reader());
+  EXPECT_NE(r.result.out.find("survived 0"), std::string::npos) << r.result.out << r.result.err;
+  EXPECT_TRUE(r.alerts.empty()) << r.result.out;
 }
 
 }  // namespace

@@ -165,7 +165,8 @@ int BPF_PROG(rtsec_enforce_sys_enter, struct pt_regs *regs, long id)
 	p = bpf_map_lookup_elem(&policy, &zero);
 	if (!p)
 		return 0;
-	sc = &p->syscalls[id];
+	/* masked again: older verifiers forget the bound of a spilled id */
+	sc = &p->syscalls[(__u32)id & (RTSEC_SYSCALL_NR_MAX - 1)];
 	rules = sc->rules & ~rtsec_lsm_rows;
 	if (!rules || (bpf_get_current_pid_tgid() >> 32) == rtsec_self_tgid)
 		return 0;

@@ -3,7 +3,8 @@
  * rtsec: syscall and process events for the rtsec engine.
  *
  * The module hooks the sys_exit and sched_process_exit tracepoints (found
- * by name: they are not exported to modules) while a reader captures, and
+ * by name: they are not exported to modules) while a reader captures (and
+ * sys_enter while it enforces a policy, enforce.c), and
  * writes the events of the rtsec event ABI (docs/ABI.md) into one ring per
  * CPU. One reader at a time opens /dev/rtsec (mode 0600), pushes the event
  * recipes, maps the rings and starts capture (rtsec/abi/kmod.h).
@@ -371,6 +372,12 @@ static long rtsec_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case RTSEC_IOC_GET_STATS:
 		err = ioctl_get_stats(dev, uarg);
 		break;
+	case RTSEC_IOC_SET_POLICY:
+		err = rtsec_enforce__set_from_user(uarg, dev->reader_tgid);
+		break;
+	case RTSEC_IOC_GET_ENFORCEMENTS:
+		err = rtsec_enforce__take(uarg);
+		break;
 	default:
 		err = -ENOTTY;
 	}
@@ -469,6 +476,7 @@ static int rtsec_release(struct inode *inode, struct file *file)
 
 	/* the last mapping is gone too: the file outlives its mappings */
 	mutex_lock(&dev->lock);
+	rtsec_enforce__set(NULL, 0);
 	capture_stop(dev);
 	recipes_replace(dev, NULL);
 	rings_free(dev);
@@ -508,6 +516,11 @@ static int __init rtsec_init(void)
 			return -ENOENT;
 		}
 	}
+	err = rtsec_enforce__init();
+	if (err) {
+		pr_err("tracepoint sys_enter or sys_exit not found in this kernel\n");
+		return err;
+	}
 	err = misc_register(&rtsec_misc);
 	if (err) {
 		pr_err("cannot register /dev/%s: %d\n", RTSEC_KMOD_DEVICE_NAME, err);
@@ -523,6 +536,7 @@ static void __exit rtsec_exit(void)
 	misc_deregister(&rtsec_misc);
 	/* no reader can be left (it would hold the module); stop what is */
 	mutex_lock(&rtsec_dev.lock);
+	rtsec_enforce__set(NULL, 0);
 	capture_stop(&rtsec_dev);
 	recipes_replace(&rtsec_dev, NULL);
 	rings_free(&rtsec_dev);

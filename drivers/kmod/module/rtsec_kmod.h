@@ -61,4 +61,10 @@ void rtsec_capture__event(struct rtsec_ring *ring, const struct rtsec_event_reci
 			  struct pt_regs *regs, long ret);
 int rtsec_capture__check_recipe(const struct rtsec_event_recipe *r);
 
+/* enforce.c: the policy belongs to the open device; callers hold its lock. */
+int rtsec_enforce__init(void);
+int rtsec_enforce__set(struct rtsec_policy *policy, pid_t reader_tgid);
+int rtsec_enforce__set_from_user(const struct rtsec_kmod_policy __user *uarg, pid_t reader_tgid);
+int rtsec_enforce__take(struct rtsec_kmod_enforcements __user *uarg);
+
 #endif /* RTSEC_KMOD_H */

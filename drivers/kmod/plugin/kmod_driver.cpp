@@ -225,6 +225,51 @@ class KmodDriver {
     return 0;
   }
 
+  // Enforcement: decided in the module's sys_enter probe. A syscall with a
+  // path argument is stopped before it runs; one without is killed at entry
+  // (and runs). A module without the ioctl leaves everything to user space.
+  int set_policy(const rtsec_policy* policy, uint8_t* by, char* err, size_t errlen) {
+    rtsec_kmod_policy req{};
+    req.policy = reinterpret_cast<uintptr_t>(policy);
+    req.policy_size = sizeof(rtsec_policy);
+    const uint32_t n = std::min<uint32_t>(policy->n_rules, RTSEC_POLICY_MAX_RULES);
+    if (ioctl(dev_->get(), RTSEC_IOC_SET_POLICY, &req) != 0) {
+      const int e = errno;
+      if (e == ENOTTY) {
+        std::fill(by, by + n, uint8_t{RTSEC_ENFORCED_NONE});
+        return 0;
+      }
+      return fail(err, errlen, e, "the rtsec kernel module refused the policy: " +
+                                      std::string(std::strerror(e)) + " (see dmesg)");
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      bool stoppable = true;
+      for (int nr = 0; nr < RTSEC_SYSCALL_NR_MAX; ++nr)
+        if ((policy->syscalls[nr].rules & (1u << i)) && policy->syscalls[nr].path_arg < 0)
+          stoppable = false;
+      const bool deny = policy->rules[i].action == RTSEC_ACTION_DENY;
+      by[i] = !stoppable ? RTSEC_ENFORCED_KILL_AT_ENTRY
+              : deny     ? RTSEC_ENFORCED_DENY
+                         : RTSEC_ENFORCED_KILL_NO_RUN;
+    }
+    return 0;
+  }
+
+  int enforcements(rtsec_enforcement* out, uint32_t max, uint32_t* n, char* err, size_t errlen) {
+    rtsec_kmod_enforcements req{};
+    req.records = reinterpret_cast<uintptr_t>(out);
+    req.count = max;
+    req.record_size = sizeof(rtsec_enforcement);
+    *n = 0;
+    if (ioctl(dev_->get(), RTSEC_IOC_GET_ENFORCEMENTS, &req) != 0) {
+      if (errno == ENOTTY) return 0;
+      return fail(err, errlen, errno, "cannot read the module's enforcement records: " +
+                                          std::string(std::strerror(errno)));
+    }
+    *n = std::min(req.count, max);
+    return 0;
+  }
+
   int stats(rtsec_cpu_stats* out, uint32_t max, uint32_t* ncpus, char* err, size_t errlen) {
     std::vector<rtsec_kmod_cpu_stats> per_cpu(rings_.ncpus());
     rtsec_kmod_stats req{};
@@ -288,8 +333,12 @@ const rtsec_driver_ops kOps = {
     [](void* h) { delete self(h); },
     nullptr,  // launch: this driver captures the whole host, rtsec starts the command
     nullptr,  // command_status
-    nullptr,  // set_policy
-    nullptr,  // enforcements
+    [](void* h, const rtsec_policy* policy, __u8* by, char* err, size_t errlen) {
+      return guarded(err, errlen, [&] { return self(h)->set_policy(policy, by, err, errlen); });
+    },
+    [](void* h, rtsec_enforcement* out, __u32 max, __u32* n, char* err, size_t errlen) {
+      return guarded(err, errlen, [&] { return self(h)->enforcements(out, max, n, err, errlen); });
+    },
 };
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }

@@ -53,6 +53,11 @@ gtest kmod_conformance 'Drivers/DriverConformance.*/kmod'
 gtest ebpf_conformance 'Drivers/DriverConformance.*/ebpf'
 gtest kmod_device 'KmodDevice.*:KmodDriver.*'
 
+# ---- enforcement (docs/ENFORCEMENT.md): kmod kill and deny, BPF LSM deny ----
+[ -r /sys/kernel/security/lsm ] || mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+gtest kmod_enforce 'Enforcement.Kmod*'
+gtest ebpf_enforce 'Enforcement.EbpfLsm*:Enforcement.EbpfKillsTheWriter*'
+
 # ---- both drivers at once on one run: the same events, parameter for parameter ----
 same_events() {
 	dir=$(mktemp -d)

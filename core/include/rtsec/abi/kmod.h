@@ -13,6 +13,7 @@
 #define RTSEC_ABI_KMOD_H
 
 #include "types.h"
+#include "policy.h"
 
 #if defined(__KERNEL__)
 #include <linux/ioctl.h>
@@ -100,6 +101,26 @@ struct rtsec_kmod_stats {
 	__u32 reserved; /* zero */
 };
 
+/*
+ * RTSEC_IOC_SET_POLICY: the enforcement policy (rtsec/abi/policy.h), decided
+ * in the module's sys_enter probe: a kill skips the syscall and sends
+ * SIGKILL, a deny skips it and makes it return -EPERM. n_rules == 0 removes
+ * the probe. The policy belongs to the open device, like the recipes.
+ * A module without it answers -ENOTTY: rtsec then enforces after the match.
+ */
+struct rtsec_kmod_policy {
+	__u64 policy;	   /* user pointer to struct rtsec_policy */
+	__u32 policy_size; /* sizeof(struct rtsec_policy) */
+	__u32 reserved;	   /* zero */
+};
+
+/* RTSEC_IOC_GET_ENFORCEMENTS: the actions taken since the last call. */
+struct rtsec_kmod_enforcements {
+	__u64 records; /* user pointer to count struct rtsec_enforcement */
+	__u32 count;   /* in: room at records; out: records written */
+	__u32 record_size; /* sizeof(struct rtsec_enforcement) */
+};
+
 #define RTSEC_IOC_GET_VERSION _IOR(RTSEC_KMOD_IOC_MAGIC, 0, struct rtsec_kmod_version)
 #define RTSEC_IOC_SET_RECIPES _IOW(RTSEC_KMOD_IOC_MAGIC, 1, struct rtsec_kmod_recipes)
 #define RTSEC_IOC_START _IO(RTSEC_KMOD_IOC_MAGIC, 2)
@@ -107,6 +128,8 @@ struct rtsec_kmod_stats {
 #define RTSEC_IOC_SET_RING_SIZE _IOW(RTSEC_KMOD_IOC_MAGIC, 4, struct rtsec_kmod_ring_size)
 #define RTSEC_IOC_GET_INFO _IOR(RTSEC_KMOD_IOC_MAGIC, 5, struct rtsec_kmod_info)
 #define RTSEC_IOC_GET_STATS _IOWR(RTSEC_KMOD_IOC_MAGIC, 6, struct rtsec_kmod_stats)
+#define RTSEC_IOC_SET_POLICY _IOW(RTSEC_KMOD_IOC_MAGIC, 7, struct rtsec_kmod_policy)
+#define RTSEC_IOC_GET_ENFORCEMENTS _IOWR(RTSEC_KMOD_IOC_MAGIC, 8, struct rtsec_kmod_enforcements)
 
 /*
  * The control page of a ring. The module writes head, the reader writes
