@@ -36,6 +36,9 @@ packages=(
 	# boots those kernels under TCG with a busybox-static initramfs (cpio);
 	# xz and zstd unpack kernels and modules.
 	gcc-12 make kmod dwarves qemu-system-x86 busybox-static cpio xz-utils zstd
+	# The container tests (tests/docker): a real dockerd (started offline by
+	# tests/docker/dockerd.sh) and images built from busybox-static.
+	docker.io
 )
 
 die() {

@@ -414,7 +414,8 @@ void add_exe_fields(FieldTable& t) {
            "true when the executable is writable by the process's effective user",
            &Process::exe_writable);
   add_bool(t, "proc.is_exe_upper_layer",
-           "true when the executable is in an overlayfs upper layer (not detected yet: false)",
+           "true when the executable is a file of its container's overlayfs upper layer "
+           "(written or changed since the container started)",
            &Process::exe_upper_layer);
   t.simple("proc.is_exe_lower_layer", FT::kBool,
            "true when the executable is in an overlayfs lower layer (not detected yet: false)",

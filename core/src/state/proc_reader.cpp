@@ -284,6 +284,8 @@ void ProcReader::read_cmdline(pid_t pid, Process& p) {
 
 const std::string& ProcReader::root_upper_dir(pid_t pid, const std::string& container_id) {
   if (const auto it = upper_dir_.find(container_id); it != upper_dir_.end()) return it->second;
+  static const std::string kNone;
+  if (pid <= 0) return kNone;  // no process of the container to ask
   std::string upper;
   if (read_file(path(pid, "mountinfo"), buf_, 4 << 20)) {
     // "36 35 0:52 / / rw,relatime - overlay overlay rw,lowerdir=...,upperdir=/x/diff,...":
@@ -312,6 +314,17 @@ const std::string& ProcReader::root_upper_dir(pid_t pid, const std::string& cont
   return upper_dir_.emplace(container_id, std::move(upper)).first->second;
 }
 
+bool ProcReader::in_upper_layer(pid_t pid, const std::string& container_id,
+                                std::string_view file) {
+  if (file.empty() || file[0] != '/') return false;
+  const std::string& upper = root_upper_dir(pid, container_id);
+  if (upper.empty()) return false;
+  std::string full = upper;
+  full += file;
+  struct stat st{};
+  return lstat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode);  // a whiteout is a char device
+}
+
 void ProcReader::read_exe_info(pid_t pid, Process& p) {
   p.exe_from_memfd = p.exepath.rfind("/memfd:", 0) == 0;
   struct stat st{};
@@ -322,10 +335,10 @@ void ProcReader::read_exe_info(pid_t pid, Process& p) {
   // sees tells: with every layer on one file system, overlayfs shows its own device for all.
   p.exe_upper_layer = false;
   if (!p.container_id.empty()) {
-    const std::string& upper = root_upper_dir(pid, p.container_id);
-    struct stat up{};
-    if (!upper.empty() && read_link(path(pid, "exe"), link_) && !link_.empty() && link_[0] == '/')
-      p.exe_upper_layer = lstat((upper + link_).c_str(), &up) == 0 && S_ISREG(up.st_mode);
+    if (read_link(path(pid, "exe"), link_)) {
+      const std::string exe = link_;
+      p.exe_upper_layer = in_upper_layer(pid, p.container_id, exe);
+    }
     path(pid, "exe");  // the scratch path, for statvfs below
   }
   p.exe_ino = st.st_ino;

@@ -38,6 +38,15 @@ class ProcReader {
   void list_pids(std::vector<pid_t>& out);
   bool alive(pid_t pid);
 
+  // True when `path` (as the container sees it) is a file of the upper layer of the overlay
+  // that is the root of container `container_id`, whose process `pid` shows the mount (0:
+  // only when cached): a file written or changed since the container started (drift).
+  // Works after the process that exec'd it has exited.
+  bool in_upper_layer(pid_t pid, const std::string& container_id, std::string_view path);
+  bool upper_layer_known(const std::string& container_id) const {
+    return upper_dir_.count(container_id) > 0;
+  }
+
   // Frees what seeding cached (the socket tables).
   void drop_caches() { netns_.clear(); }
 

@@ -133,6 +133,12 @@ bool State::restore(Process p) {
   return true;
 }
 
+pid_t State::member_of(const std::string& container_id, pid_t except) const {
+  for (const auto& [pid, q] : procs_)
+    if (pid != except && q.container_id == container_id && reader_->alive(pid)) return pid;
+  return 0;
+}
+
 void State::set_containers(container::Registry* registry) {
   containers_ = registry;
   if (!containers_) return;
@@ -378,6 +384,7 @@ void State::on_exec(const DecodedEvent& ev, Process& p) {
   p.complete = true;
   p.exe_from_memfd = p.exepath.rfind("/memfd:", 0) == 0;
   p.exe_known = false;
+  p.exe_upper_layer = false;
   p.env_known = false;
   p.env.clear();
 
@@ -389,7 +396,14 @@ void State::on_exec(const DecodedEvent& ev, Process& p) {
       it = it->second == p.pid ? threads_.erase(it) : std::next(it);
     p.threads = 1;
   }
-  if (options_.proc_at_exec) reader_->read_after_exec(p.pid, p, options_.max_env_bytes);
+  if (options_.proc_at_exec && !reader_->read_after_exec(p.pid, p, options_.max_env_bytes) &&
+      !p.container_id.empty()) {
+    // Gone already (a short-lived program): the container's upper layer still tells drift,
+    // through the mounts another process of the container shows.
+    const pid_t member =
+        reader_->upper_layer_known(p.container_id) ? 0 : member_of(p.container_id, p.pid);
+    p.exe_upper_layer = reader_->in_upper_layer(member, p.container_id, p.exepath);
+  }
 }
 
 void State::on_procexit(const DecodedEvent& ev) {

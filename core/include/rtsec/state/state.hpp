@@ -133,6 +133,8 @@ class State {
   void on_identity_event(const DecodedEvent& ev, Process& p);
   void close_fd(const DecodedEvent& ev, Process& p);
   FdInfo* add_fd(Process& p, int64_t fd);
+  // A live process of the container other than `except`, 0 when none is known.
+  pid_t member_of(const std::string& container_id, pid_t except) const;
 
   // A process or thread that exited before the creator's side of its fork was seen.
   struct RecentExit {
