@@ -216,6 +216,13 @@ int CaptureSession::run(const EventHandler& on_event,
   return command_ ? command_->exit_code() : status;
 }
 
+std::vector<rtsec_cpu_stats> CaptureSession::cpu_stats() const {
+  auto stats = driver_->stats();
+  return stats ? *stats : std::vector<rtsec_cpu_stats>{};
+}
+
+void CaptureSession::request_stop() { g_stop_signal = SIGTERM; }
+
 uint64_t CaptureSession::drops() const {
   uint64_t drops = 0;
   if (auto stats = driver_->stats())

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rtsec/config.hpp"
@@ -69,6 +70,13 @@ class CaptureSession {
   void print_stats(bool json) const;
   // Events the driver lost so far, all CPUs.
   uint64_t drops() const;
+  // For metrics: decoded events by type, malformed events, the driver's per-CPU counters.
+  const std::map<std::string, uint64_t>& events_by_type() const { return by_type_; }
+  uint64_t decode_errors() const { return decode_errors_; }
+  std::vector<rtsec_cpu_stats> cpu_stats() const;
+  std::string_view driver_name() const { return driver_->name(); }
+  // Ends run() as SIGTERM does (drain, then stop; a command under capture gets the signal).
+  static void request_stop();
 
  private:
   class Command;

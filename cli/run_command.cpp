@@ -14,12 +14,14 @@
 #include <set>
 
 #include "capture_session.hpp"
+#include "ops_monitor.hpp"
 #include "rtsec/container/registry.hpp"
 #include "rtsec/enforcement/enforcer.hpp"
 #include "replay_session.hpp"
 #include "rtsec/engine/engine.hpp"
 #include "rtsec/engine/field.hpp"
 #include "rtsec/engine/ruleset.hpp"
+#include "rtsec/metrics/ops_config.hpp"
 #include "rtsec/event_table.hpp"
 #include "rtsec/output/dispatcher.hpp"
 #include "rtsec/output/outputs_config.hpp"
@@ -228,6 +230,11 @@ int run_detection(const RunOptions& o) {
     spdlog::error("{}", containers_config.error().message);
     return 1;
   }
+  auto ops_config = metrics::parse_operations_config(config->root, config->source);
+  if (!ops_config) {
+    spdlog::error("{}", ops_config.error().message);
+    return 1;
+  }
   spdlog::info("{} rules loaded ({} enabled), {} macros, {} lists, from {} file(s)",
                load.result.rules.size(), load.ruleset->rules().size(), load.result.n_macros,
                load.result.n_lists, paths.size());
@@ -284,6 +291,11 @@ int run_detection(const RunOptions& o) {
       spdlog::error("{}", st.error().message);
       return 1;
     }
+    auto ops = OpsMonitor::create(*ops_config);
+    if (!ops) {
+      spdlog::error("{}", ops.error().message);
+      return 1;
+    }
     if (const auto cmd = capture.command_pid()) {
       // -- CMD: only CMD and its descendants raise alerts.
       engine.set_scope([&state, cmd = *cmd](const DecodedEvent& ev) {
@@ -300,8 +312,11 @@ int run_detection(const RunOptions& o) {
         push_policy(fresh, capture.driver(), enforcer);
       });
       report_enforcements(capture.driver(), enforcer, **outputs);
+      if ((*ops)->tick([&] { return gather_snapshot(capture, engine, state, **outputs); }, **outputs))
+        CaptureSession::request_stop();
     });
     report_enforcements(capture.driver(), enforcer, **outputs);
+    (*ops)->stopping();
     (*outputs)->shutdown(std::chrono::milliseconds(outputs_config->output_timeout_ms));
     capture.print_stats(json);
   }

@@ -90,6 +90,9 @@ class Parser {
         {"outputs", &Parser::accept_section},
         // Parsed by the container module (container::parse_containers_config).
         {"containers", &Parser::accept_section},
+        // Parsed by the metrics module (metrics::parse_operations_config).
+        {"metrics", &Parser::accept_section},
+        {"syscall_event_drops", &Parser::accept_section},
     };
     return parse_map(root, "", top_level);
   }

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+// Operations, with the real rtsec and the eBPF driver: the metrics endpoint on
+// 127.0.0.1 answers while rtsec runs (events, rule matches, RSS, /healthz),
+// a non-loopback address is refused, and syscall_event_drops raises its alert
+// when a tiny ring overflows.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "process.hpp"
+
+namespace rtsec {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+const std::string kRtsec = std::string(RTSEC_BIN_DIR) + "/rtsec";
+const std::string kLoad = std::string(RTSEC_BIN_DIR) + "/rtsec-load";
+const fs::path kPlugin = fs::path(RTSEC_PLUGIN_DIR) / "librtsec-driver-ebpf.so";
+const std::string kRules = std::string(RTSEC_SOURCE_DIR) + "/rules/rtsec_rules.yaml";
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string http_get(uint16_t port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    (void)!write(fd, req.data(), req.size());
+    char buf[8192];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+// The value of the first sample of `metric` with `labels` ("" for none) in Prometheus text.
+double sample(const std::string& text, const std::string& metric, const std::string& labels) {
+  const std::string key = metric + (labels.empty() ? "" : "{" + labels + "}") + " ";
+  const size_t at = text.find("\n" + key);
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + 1 + key.size()));
+}
+
+class Operations : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "the eBPF driver needs root: run as root";
+    if (!fs::exists(kPlugin)) GTEST_SKIP() << "driver plugin " << kPlugin << " is not built";
+    ASSERT_TRUE(fs::exists(kLoad)) << kLoad << " is not built";
+    std::string templ = (fs::temp_directory_path() / "rtsec-ops-XXXXXX").string();
+    ASSERT_NE(mkdtemp(templ.data()), nullptr);
+    dir_ = templ;
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+
+  // rtsec in the background, stdout and stderr in files.
+  void start(const std::vector<std::string>& args) {
+    pid_ = fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+      if (!freopen((dir_ / "out").c_str(), "w", stdout) || !freopen((dir_ / "err").c_str(), "w", stderr))
+        _exit(126);
+      std::vector<char*> argv{const_cast<char*>(kRtsec.c_str())};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  // The port from "metrics on http://127.0.0.1:PORT/metrics" in the log.
+  uint16_t wait_for_port() {
+    const std::regex re("metrics on http://127\\.0\\.0\\.1:([0-9]+)/metrics");
+    for (auto deadline = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < deadline;) {
+      std::smatch m;
+      const std::string err = read_text(dir_ / "err");
+      if (std::regex_search(err, m, re)) return static_cast<uint16_t>(std::stoi(m[1]));
+      std::this_thread::sleep_for(50ms);
+    }
+    return 0;
+  }
+  int stop() {
+    kill(pid_, SIGINT);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+    pid_ = -1;
+    return st;
+  }
+
+  fs::path dir_;
+  pid_t pid_ = -1;
+};
+
+TEST_F(Operations, EndpointAnswersWhileRunning) {
+  start({"-r", kRules, "-o", "metrics.enabled=true", "-o", "metrics.listen=127.0.0.1:0", "-o",
+         "metrics.log_interval=1"});
+  const uint16_t port = wait_for_port();
+  ASSERT_NE(port, 0) << read_text(dir_ / "err");
+  const std::string reader = (dir_ / ("opscat" + std::to_string(getpid()))).string();
+  fs::copy_file("/bin/cat", reader);
+  auto run = conformance::run_process({reader, "/etc/shadow"});
+  ASSERT_TRUE(run.ok());
+
+  const std::string match = "rule=\"Read sensitive file by untrusted program\",priority=\"Warning\"";
+  std::string metrics;
+  for (auto deadline = std::chrono::steady_clock::now() + 15s; std::chrono::steady_clock::now() < deadline;) {
+    metrics = http_get(port, "/metrics");
+    if (sample(metrics, "rtsec_rule_matches_total", match) >= 1) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(metrics.rfind("HTTP/1.1 200 OK", 0), 0u) << metrics;
+  EXPECT_GE(sample(metrics, "rtsec_rule_matches_total", match), 1) << metrics;
+  EXPECT_GT(sample(metrics, "rtsec_events_total", "type=\"openat\""), 0) << metrics;
+  EXPECT_EQ(sample(metrics, "rtsec_drops_total", "cpu=\"0\",reason=\"ring_full\""), 0) << metrics;
+  EXPECT_GE(sample(metrics, "rtsec_output_queue_depth", "output=\"stdout\""), 0) << metrics;
+  EXPECT_GT(sample(metrics, "process_resident_memory_bytes", ""), 1e6) << metrics;
+  EXPECT_GT(sample(metrics, "rtsec_engine_cpu_seconds_total", ""), 0) << metrics;
+  EXPECT_GT(sample(metrics, "rtsec_state_processes", ""), 10) << metrics;
+  const std::string health = http_get(port, "/healthz");
+  EXPECT_EQ(health.rfind("HTTP/1.1 200 OK", 0), 0u) << health;
+  EXPECT_NE(health.find("\r\n\r\nok\n"), std::string::npos) << health;
+
+  const int st = stop();
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << read_text(dir_ / "err");
+  const std::string err = read_text(dir_ / "err");
+  EXPECT_NE(err.find("rtsec: info: stats: "), std::string::npos) << "no periodic stats line:\n" << err;
+  EXPECT_NE(read_text(dir_ / "out").find(reader), std::string::npos) << "the alert reached stdout";
+  EXPECT_TRUE(http_get(port, "/healthz").empty()) << "the endpoint is gone after exit";
+}
+
+TEST_F(Operations, RefusesANonLoopbackAddress) {
+  auto r = conformance::run_process(
+      {kRtsec, "--dry-run", "-r", kRules, "-o", "metrics.listen=0.0.0.0:8765"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 1) << r->describe();
+  EXPECT_NE(r->err.find("metrics.listen: 0.0.0.0 is not a loopback address"), std::string::npos)
+      << r->err;
+}
+
+// A 4 KiB ring cannot hold a burst of open/close: drops, and the drop alert.
+TEST_F(Operations, DropAlertWhenTheRingOverflows) {
+  conformance::RunOptions opts;
+  opts.timeout = 60s;
+  auto r = conformance::run_process(
+      {kRtsec, "-r", kRules, "-o", "driver.ebpf.ring_buffer_bytes=4096", "-o",
+       "syscall_event_drops.actions=[alert]", "-o", "syscall_event_drops.threshold=0.01", "-o",
+       "outputs.json_output=true", "--", kLoad, "openclose", "1500000"},
+      opts);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0) << r->describe() << r->err;
+  EXPECT_NE(r->out.find("\"rule\":\"rtsec internal: syscall event drop\""), std::string::npos)
+      << "no drop alert; stderr:\n" << r->err;
+  EXPECT_EQ(r->err.find("\"drops\":0,"), std::string::npos) << "no drops at all?\n" << r->err;
+}
+
+}  // namespace
+}  // namespace rtsec
