@@ -34,10 +34,11 @@ inline const std::string kScripts = std::string(RTSEC_SOURCE_DIR) + "/tests/dock
 inline const std::string kImage = "rtsec-test-busybox:1";
 inline const std::string kImageRepository = "rtsec-test-busybox";
 
-// `name` found on PATH, or "".
+// `name` found on PATH (or in the sbin directories a non-login PATH may lack), or "".
 inline std::string find_program(const std::string& name) {
   const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::istringstream dirs(std::string(path ? path : "/usr/local/bin:/usr/bin:/bin") +
+                          ":/usr/sbin:/sbin");
   for (std::string dir; std::getline(dirs, dir, ':');) {
     const fs::path p = fs::path(dir) / name;
     if (access(p.c_str(), X_OK) == 0) return p.string();

@@ -9,6 +9,7 @@
 set -euo pipefail
 
 log=${RTSEC_DOCKERD_LOG:-/var/log/rtsec-dockerd.log}
+PATH=$PATH:/usr/sbin:/sbin
 
 answers() { docker info >/dev/null 2>&1; }
 

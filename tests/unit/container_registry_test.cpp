@@ -128,6 +128,11 @@ class FakeDockerApi {
       const std::string who = path.substr(12, path.find('/', 12) - 12);
       if (who == kId || who == "web-1" || who == "41666095")
         return answer(c, 200, container_body);
+      if (who == "aaaabbbbccccdddd")  // the pod's sandbox, with the pod's labels
+        return answer(c, 200, R"({"Id": "aaaabbbbccccdddd", "Name": "/k8s_POD_web-7d4b9",
+            "Config": {"Image": "registry.k8s.io/pause:3.9", "Labels": {"app": "web",
+            "tier": "front", "io.kubernetes.pod.name": "web-7d4b9",
+            "annotation.kubernetes.io/config.seen": "2026-11-26"}}})");
       return answer(c, 404, R"({"message":"No such container: )" + who + R"("})");
     }
     if (path.rfind("/images/", 0) == 0) return answer(c, 200, image_json());
@@ -328,9 +333,10 @@ TEST(ContainerRegistry, FirstEventsNaThenEnrichedInTheBackground) {
   ASSERT_NE(i, nullptr);
   EXPECT_EQ(i->name, "web-1");
   EXPECT_EQ(i->runtime, Runtime::kDocker);
-  EXPECT_EQ(api.inspects.load(), 1);  // the cache answers from now on
+  const int asked = api.inspects.load();
+  EXPECT_EQ(asked, 2);  // the container, and its pod's sandbox for the pod labels
   for (int n = 0; n < 100; ++n) registry.find(kId);
-  EXPECT_EQ(api.inspects.load(), 1);
+  EXPECT_EQ(api.inspects.load(), asked) << "the cache answers from now on";
   EXPECT_EQ(registry.stats().found, 1u);
 }
 
@@ -463,6 +469,8 @@ TEST_F(ContainerFields, FilledOnceTheRuntimeAnswers) {
   EXPECT_EQ(get("k8s.ns.name"), "shop");
   EXPECT_EQ(get("k8s.pod.uid"), "6b1e0c1c-0000-4000-8000-000000000001");
   EXPECT_EQ(get("k8s.pod.sandbox_id"), "aaaabbbbcccc");
+  EXPECT_EQ(get("k8s.pod.labels"), "app:web, tier:front");
+  EXPECT_EQ(get("k8s.pod.label", "tier"), "front");
   finish();
   st_->set_containers(nullptr);
 }

@@ -294,6 +294,22 @@ Lookup DockerClient::inspect(std::string_view id_or_name) const {
     return r;
   }
   r.outcome = LookupOutcome::kFound;
+  // A kubelet container: the pod's labels are its sandbox's (the "pause" container's),
+  // less the kubelet's own io.kubernetes.* keys.
+  if (!r.info.sandbox_id.empty() && r.info.sandbox_id != r.info.id) {
+    Transfer sandbox;
+    sandbox.stop = stop_;
+    ContainerInfo pod;
+    std::string ignored;
+    if (http_get(socket_, "/containers/" + escape_segment(r.info.sandbox_id) + "/json", timeout_,
+                 sandbox)
+                .status == 200 &&
+        parse_container_json(sandbox.body, runtime_, pod, ignored)) {
+      for (auto& [k, v] : pod.labels)
+        if (k.rfind("io.kubernetes.", 0) != 0 && k.rfind("annotation.", 0) != 0)
+          r.info.pod_labels.emplace(k, std::move(v));
+    }
+  }
   if (!r.info.image_id.empty()) {
     Transfer img;
     img.stop = stop_;
