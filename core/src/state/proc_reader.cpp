@@ -287,11 +287,13 @@ const std::string& ProcReader::root_upper_dir(pid_t pid, const std::string& cont
   static const std::string kNone;
   if (pid <= 0) return kNone;  // no process of the container to ask
   std::string upper;
+  bool root_seen = false;  // a process gone (or a zombie) shows no mounts: ask again later
   if (read_file(path(pid, "mountinfo"), buf_, 4 << 20)) {
     // "36 35 0:52 / / rw,relatime - overlay overlay rw,lowerdir=...,upperdir=/x/diff,...":
     // the last mount on "/" is the root.
     for_each_line(buf_, [&](std::string_view line) {
       if (token(line, 4) != "/") return;
+      root_seen = true;
       const size_t dash = line.find(" - ");
       if (dash == std::string_view::npos) return;
       const std::string_view rest = line.substr(dash + 3);
@@ -310,6 +312,7 @@ const std::string& ProcReader::root_upper_dir(pid_t pid, const std::string& cont
       upper = stat(via_init.c_str(), &st) == 0 ? via_init : std::string();
     }
   }
+  if (!root_seen) return kNone;
   if (upper_dir_.size() >= 1024) upper_dir_.clear();
   return upper_dir_.emplace(container_id, std::move(upper)).first->second;
 }

@@ -396,8 +396,8 @@ void State::on_exec(const DecodedEvent& ev, Process& p) {
       it = it->second == p.pid ? threads_.erase(it) : std::next(it);
     p.threads = 1;
   }
-  if (options_.proc_at_exec && !reader_->read_after_exec(p.pid, p, options_.max_env_bytes) &&
-      !p.container_id.empty()) {
+  if (options_.proc_at_exec) reader_->read_after_exec(p.pid, p, options_.max_env_bytes);
+  if (options_.proc_at_exec && !p.exe_known && !p.container_id.empty()) {
     // Gone already (a short-lived program): the container's upper layer still tells drift,
     // through the mounts another process of the container shows.
     const pid_t member =
