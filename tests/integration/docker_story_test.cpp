@@ -7,6 +7,7 @@
 // from shared/compat), every alert naming the container's id, name and image.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 
 #include "../docker/docker_testbed.hpp"
@@ -116,6 +117,47 @@ TEST_F(DockerStory, EachStepAlertsWithTheContainersIdNameAndImage) {
   if (!with_upstream)
     GTEST_SKIP() << "the default rules passed; the upstream Falco rules were not checked: "
                  << upstream << " is absent (set RTSEC_SHARED_DIR)";
+}
+
+}  // namespace
+}  // namespace rtsec
+
+namespace rtsec {
+namespace {
+
+// rtsec trace --container NAME: the name is asked of the runtime once, and only that
+// container's events are shown, each with its id.
+TEST_F(DockerStory, TraceFiltersOneContainerByName) {
+  Container c("rtsec-trace"), other("rtsec-trace-other");
+  ASSERT_TRUE(c.ok() && other.ok());
+  conformance::RunResult traced;
+  std::atomic<bool> done{false};
+  std::thread trace([&] {
+    traced = run({find_program("timeout"), "-s", "INT", "6", std::string(RTSEC_BIN_DIR) + "/rtsec",
+                  "trace", "--json", "--event", "execve", "--container", c.name()},
+                 30s);
+    done = true;
+  });
+  // Until the trace ends: execs in both containers (the probe loads within seconds).
+  while (!done) {
+    c.run({"true"});
+    other.run({"true"});
+  }
+  trace.join();
+  size_t mine = 0;
+  std::istringstream lines(traced.out);
+  for (std::string line; std::getline(lines, line);) {
+    const Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("type")) continue;
+    EXPECT_EQ(j.value("container", ""), c.short_id()) << line;
+    ++mine;
+  }
+  EXPECT_GT(mine, 0u) << "no event of " << c.name() << "; stderr:\n" << traced.err;
+  EXPECT_EQ(run({std::string(RTSEC_BIN_DIR) + "/rtsec", "trace", "--container", "no-such-ctr"},
+                30s)
+                .err.find("--container no-such-ctr: no container of that name or id") !=
+                std::string::npos,
+            true);
 }
 
 }  // namespace
