@@ -10,8 +10,9 @@
 //                                     open+close pairs paced to EVENTS_S events a
 //                                     second in all, spread over THREADS threads
 //   rtsec-load hold N                 N sleeping children until stdin closes
-//   rtsec-load touch PATH DELAY_MS N  every DELAY_MS, creates PATH.<i> (i < N) and
-//                                     prints the CLOCK_REALTIME ns before the open
+//   rtsec-load read PATH DELAY_MS N   every DELAY_MS, opens PATH for reading (N times)
+//   rtsec-load stamp                  copies stdin to stdout, each line prefixed with
+//                                     the CLOCK_REALTIME ns it arrived at
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -45,7 +46,7 @@ uint64_t realtime_ns() {
 int usage() {
   std::fputs(
       "usage: rtsec-load openclose N | forkexec N | mixed N | rate EVENTS_S SECONDS THREADS |\n"
-      "       hold N | touch PATH DELAY_MS N\n",
+      "       hold N | read PATH DELAY_MS N | stamp\n",
       stderr);
   return 2;
 }
@@ -166,23 +167,33 @@ int hold(long n) {
   return kids.size() == static_cast<size_t>(n) ? 0 : 1;
 }
 
-int touch(const char* path, long delay_ms, long n) {
+int read_file(const char* path, long delay_ms, long n) {
   for (long i = 0; i < n; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    const std::string p = std::string(path) + "." + std::to_string(i);
-    const uint64_t t = realtime_ns();
-    const int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return std::perror(p.c_str()), 1;
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::perror(path), 1;
     close(fd);
-    std::printf("%s %llu\n", p.c_str(), static_cast<unsigned long long>(t));
+  }
+  std::printf("{\"mode\":\"read\",\"n\":%ld}\n", n);
+  return 0;
+}
+
+int stamp() {
+  char* line = nullptr;
+  size_t cap = 0;
+  ssize_t len;
+  while ((len = getline(&line, &cap, stdin)) > 0) {
+    std::printf("%llu %s", static_cast<unsigned long long>(realtime_ns()), line);
     std::fflush(stdout);
   }
+  std::free(line);
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "stamp") return stamp();
   if (argc < 3) return usage();
   const std::string mode = argv[1];
   if (mode == "openclose") return openclose(arg(argv, 2));
@@ -190,6 +201,6 @@ int main(int argc, char** argv) {
   if (mode == "mixed") return mixed(arg(argv, 2));
   if (mode == "rate" && argc == 5) return rate(arg(argv, 2), arg(argv, 3), arg(argv, 4));
   if (mode == "hold") return hold(arg(argv, 2));
-  if (mode == "touch" && argc == 5) return touch(argv[2], arg(argv, 3), arg(argv, 4));
+  if (mode == "read" && argc == 5) return read_file(argv[2], arg(argv, 3), arg(argv, 4));
   return usage();
 }
