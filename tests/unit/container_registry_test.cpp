@@ -374,7 +374,10 @@ TEST(ContainerRegistry, DeadSocketWarnsOnceAndFieldsStayNa) {
   ::close(fd);  // bound, never listening
   LogCapture log;
   {
-    Registry registry(config_for(sock));
+    ContainersConfig config = config_for(sock);
+    // A runtime that is not installed at all: a line, not a warning.
+    config.endpoints.push_back({Runtime::kPodman, (sock.parent_path() / "none.sock").string()});
+    Registry registry(config);
     for (int n = 0; n < 20; ++n) {
       std::string id = kId;
       id[0] = "0123456789abcdef"[n % 16];
@@ -387,6 +390,8 @@ TEST(ContainerRegistry, DeadSocketWarnsOnceAndFieldsStayNa) {
     EXPECT_GE(registry.stats().unreachable, 1u);
   }
   EXPECT_EQ(log.count("does not answer"), 1u);
+  EXPECT_EQ(log.count("[warning]"), 1u);
+  EXPECT_EQ(log.count("no podman API socket"), 1u);
   fs::remove(sock);
 }
 

@@ -2,6 +2,7 @@
 #include "rtsec/container/registry.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -93,6 +94,12 @@ void Registry::publish(std::string id, std::shared_ptr<const ContainerInfo> info
 
 void Registry::note_unreachable(Source& source, const std::string& why) const {
   if (source.warned.exchange(true)) return;
+  if (access(source.client.socket_path().c_str(), F_OK) != 0) {
+    // Not installed here (podman on a Docker host): worth a line, not a warning.
+    spdlog::info("container metadata: no {} API socket at {}", runtime_name(source.client.runtime()),
+                 source.client.socket_path());
+    return;
+  }
   spdlog::warn(
       "container metadata: {} API at {} does not answer ({}): container names, images and "
       "labels read <NA> until it does",
