@@ -15,6 +15,8 @@ class EventPrinter {
   explicit EventPrinter(bool json);
   // Appends the line for `ev` (newline included) to out.
   void format(const DecodedEvent& ev, const ProcessInfo& proc, std::string& out) const;
+  // Event timestamps to wall-clock time with this offset instead of this host's (a replay).
+  void set_boot_to_wall_ns(int64_t offset) { boot_to_wall_ns_ = static_cast<uint64_t>(offset); }
 
  private:
   // Wall-clock nanoseconds of a CLOCK_BOOTTIME timestamp.

@@ -43,9 +43,9 @@ Driver:
 
 namespace {
 
-uint64_t realtime_ns() {
+uint64_t clock_ns(clockid_t id) {
   timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
+  clock_gettime(id, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
@@ -142,7 +142,10 @@ int run_capture(const std::vector<std::string>& args) {
   // The command exists already, as a copy of rtsec waiting for capture to start.
   if (const auto cmd = capture.command_pid()) state.find_or_load(*cmd);
 
-  auto writer = capture::CaptureWriter::create(*path, realtime_ns());
+  capture::FileHeader clocks;
+  clocks.start_realtime_ns = clock_ns(CLOCK_REALTIME);
+  clocks.start_boottime_ns = clock_ns(CLOCK_BOOTTIME);
+  auto writer = capture::CaptureWriter::create(*path, clocks);
   if (!writer) {
     spdlog::error("{}", writer.error().message);
     return 1;

@@ -45,6 +45,9 @@ int ReplaySession::run(const ProcessHandler& on_process, const EventHandler& on_
   sigaction(SIGTERM, &sa, nullptr);
 
   capture::ReplayHandlers h;
+  h.on_header = [&](const capture::FileHeader& header) {
+    if (on_clock_) on_clock_(header.boot_to_wall_ns());
+  };
   h.on_process = on_process;
   h.on_event = [&](std::span<const std::byte> bytes) {
     auto ev = decode_event(bytes);

@@ -32,6 +32,10 @@ class ReplaySession {
   int run(const ProcessHandler& on_process, const EventHandler& on_event,
           const std::function<void()>& between_batches = {});
 
+  // Called once the file's header is read, with the capturing host's offset from event
+  // timestamps (CLOCK_BOOTTIME) to wall-clock time: evt.time as it was live.
+  void on_clock(std::function<void(int64_t boot_to_wall_ns)> f) { on_clock_ = std::move(f); }
+
   // As CaptureSession::print_stats, plus the drops the capture itself recorded.
   void print_stats(bool json) const;
   uint64_t events() const { return events_; }
@@ -42,6 +46,7 @@ class ReplaySession {
   uint64_t decode_errors_ = 0;
   uint64_t recorded_drops_ = 0;
   std::map<std::string, uint64_t> by_type_;
+  std::function<void(int64_t)> on_clock_;
 };
 
 }  // namespace rtsec::cli

@@ -274,6 +274,7 @@ int run_detection(const RunOptions& o) {
   int status = 0;
   if (o.replay_file) {
     ReplaySession replay(*o.replay_file);
+    replay.on_clock([&](int64_t offset) { engine.set_boot_to_wall_ns(offset); });
     status = replay.run([&](state::Process&& p) { state.restore(std::move(p)); }, on_event,
                         [&] { between_batches({}); });
     (*outputs)->shutdown(std::chrono::milliseconds(outputs_config->output_timeout_ms));

@@ -210,6 +210,7 @@ int run_trace(const TraceOptions& options) {
   };
   if (o.replay_file) {
     ReplaySession replay(*o.replay_file);
+    replay.on_clock([&](int64_t offset) { printer.set_boot_to_wall_ns(offset); });
     const int status = replay.run([&](state::Process&& p) { processes->restore(std::move(p)); },
                                   on_event, between_batches);
     replay.print_stats(o.json);

@@ -34,7 +34,10 @@ rtsec::state::Process sample_process(pid_t pid) {
 }
 
 bool write_file(const std::string& path, int nevents) {
-  auto w = rtsec::capture::CaptureWriter::create(path, 1764120000000000000ull);
+  rtsec::capture::FileHeader clocks;
+  clocks.start_realtime_ns = 1764120000000000000ull;
+  clocks.start_boottime_ns = 120000000000ull;
+  auto w = rtsec::capture::CaptureWriter::create(path, clocks);
   if (!w) return std::fprintf(stderr, "%s\n", w.error().message.c_str()), false;
   for (pid_t pid : {100, 101})
     if (!w->add_process(sample_process(pid))) return false;

@@ -82,7 +82,10 @@ class CaptureFile : public ::testing::Test {
   // A file with two processes and `n` close events.
   std::string write_sample(size_t n) {
     const std::string path = (dir_ / "sample.rtsec").string();
-    auto w = CaptureWriter::create(path, 1764120000000000000ull);
+    FileHeader clocks;
+    clocks.start_realtime_ns = 1764120000000000000ull;
+    clocks.start_boottime_ns = 5000000000ull;
+    auto w = CaptureWriter::create(path, clocks);
     EXPECT_TRUE(w.ok()) << w.error().message;
     EXPECT_TRUE(w->add_process(sample_process(100)).ok());
     EXPECT_TRUE(w->add_process(sample_process(200)).ok());
@@ -101,6 +104,7 @@ class CaptureFile : public ::testing::Test {
 
   struct Read {
     ReplayResult result;
+    FileHeader header;
     std::vector<state::Process> processes;
     std::vector<int64_t> fds;  // of the close events, in order
   };
@@ -108,6 +112,7 @@ class CaptureFile : public ::testing::Test {
     Read r;
     std::istringstream in(bytes);
     ReplayHandlers h;
+    h.on_header = [&](const FileHeader& fh) { r.header = fh; };
     h.on_process = [&](state::Process&& p) { r.processes.push_back(std::move(p)); };
     h.on_event = [&](std::span<const std::byte> b) {
       auto ev = decode_event(b);
@@ -134,6 +139,7 @@ TEST_F(CaptureFile, RoundTrip) {
   EXPECT_TRUE(r.result.complete);
   EXPECT_EQ(r.result.summary.events, 10u);
   EXPECT_EQ(r.result.summary.drops, 7u);
+  EXPECT_EQ(r.header.boot_to_wall_ns(), 1764120000000000000ll - 5000000000ll);
   ASSERT_EQ(r.processes.size(), 2u);
   const auto want = sample_process(100);
   const auto& got = r.processes[0];
@@ -231,7 +237,7 @@ TEST_F(CaptureFile, ChecksumErrorNamesTheBlock) {
 }
 
 TEST_F(CaptureFile, CannotCreateSaysWhere) {
-  auto w = CaptureWriter::create((dir_ / "no/such/dir/x.rtsec").string(), 0);
+  auto w = CaptureWriter::create((dir_ / "no/such/dir/x.rtsec").string(), {});
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.error().message.find("no/such/dir/x.rtsec"), std::string::npos);
 }

@@ -43,8 +43,8 @@ std::optional<Error> read_header(std::istream& in, FileHeader& h) {
   if (got < sizeof b)
     return at(got, "truncated file header (" + std::to_string(got) + " of " +
                        std::to_string(kFileHeaderSize) + " bytes)");
-  const uint32_t stored = load<uint32_t>(b + 28);
-  const uint32_t computed = crc32c({b, 28});
+  const uint32_t stored = load<uint32_t>(b + 36);
+  const uint32_t computed = crc32c({b, 36});
   if (stored != computed && !kFuzzing)
     return at(0, "file header checksum mismatch (stored " + hex32(stored) + ", computed " +
                       hex32(computed) + ")");
@@ -52,6 +52,7 @@ std::optional<Error> read_header(std::istream& in, FileHeader& h) {
   h.abi_major = load<uint16_t>(b + 10);
   h.abi_minor = load<uint16_t>(b + 12);
   h.start_realtime_ns = load<uint64_t>(b + 16);
+  h.start_boottime_ns = load<uint64_t>(b + 24);
   if (h.version != kFormatVersion)
     return at(8, "capture format version " + std::to_string(h.version) + ", this rtsec reads " +
                      std::to_string(kFormatVersion));

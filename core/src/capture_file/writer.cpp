@@ -22,7 +22,7 @@ constexpr size_t kSnapshotBlockTarget = 1u << 20;
 
 }  // namespace
 
-Result<CaptureWriter> CaptureWriter::create(const std::string& path, uint64_t start_realtime_ns) {
+Result<CaptureWriter> CaptureWriter::create(const std::string& path, const FileHeader& clocks) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
     return make_error("cannot create capture file " + path + ": " + std::strerror(errno), errno);
@@ -38,7 +38,8 @@ Result<CaptureWriter> CaptureWriter::create(const std::string& path, uint64_t st
   put<uint16_t>(hdr, RTSEC_ABI_MAJOR);
   put<uint16_t>(hdr, RTSEC_ABI_MINOR);
   put<uint16_t>(hdr, 0);
-  put<uint64_t>(hdr, start_realtime_ns);
+  put<uint64_t>(hdr, clocks.start_realtime_ns);
+  put<uint64_t>(hdr, clocks.start_boottime_ns);
   put<uint32_t>(hdr, 0);
   put<uint32_t>(hdr, crc32c(hdr));
   if (auto st = w.write_raw(hdr.data(), hdr.size()); !st) return st.error();

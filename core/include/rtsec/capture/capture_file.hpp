@@ -26,7 +26,7 @@ namespace rtsec::capture {
 
 inline constexpr char kMagic[8] = {'R', 'T', 'S', 'E', 'C', 'C', 'A', 'P'};
 inline constexpr uint16_t kFormatVersion = 1;
-inline constexpr size_t kFileHeaderSize = 32;
+inline constexpr size_t kFileHeaderSize = 40;
 inline constexpr size_t kBlockHeaderSize = 16;
 // A reader refuses larger blocks (a corrupt length must not make it allocate gigabytes).
 inline constexpr uint32_t kMaxBlockPayload = 16u << 20;
@@ -38,6 +38,11 @@ struct FileHeader {
   uint16_t abi_major = 0;
   uint16_t abi_minor = 0;
   uint64_t start_realtime_ns = 0;  // CLOCK_REALTIME when the capture started
+  uint64_t start_boottime_ns = 0;  // CLOCK_BOOTTIME at the same moment (event timestamps' clock)
+  // What turns an event timestamp into wall-clock time, as on the capturing host.
+  int64_t boot_to_wall_ns() const {
+    return static_cast<int64_t>(start_realtime_ns) - static_cast<int64_t>(start_boottime_ns);
+  }
 };
 
 // What the writer knew when it finished (the end block).
@@ -53,8 +58,8 @@ uint32_t crc32c(std::span<const std::byte> bytes, uint32_t crc = 0);
 class CaptureWriter {
  public:
   // Creates (or truncates) `path` with mode 0600: a capture holds command
-  // lines and environments.
-  static Result<CaptureWriter> create(const std::string& path, uint64_t start_realtime_ns);
+  // lines and environments. The header records the two clocks of `clocks`.
+  static Result<CaptureWriter> create(const std::string& path, const FileHeader& clocks);
   CaptureWriter(CaptureWriter&& other) noexcept;
   CaptureWriter& operator=(CaptureWriter&&) = delete;
   ~CaptureWriter();

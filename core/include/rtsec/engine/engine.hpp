@@ -48,6 +48,8 @@ class Engine {
   void set_match_hook(MatchHook hook) { match_hook_ = std::move(hook); }
 
   void process(const DecodedEvent& ev);
+  // Event timestamps to wall-clock time with this offset instead of this host's (a replay).
+  void set_boot_to_wall_ns(int64_t offset) { ctx_.set_boot_to_wall_ns(offset); }
   const EngineStats& stats() const { return stats_; }
 
  private:
