@@ -142,8 +142,9 @@ int Enforcement::set_policy(const rtsec_policy& policy, uint8_t* by, std::string
                     : lsm_missing_) +
               "): the process is killed at syscall entry instead");
   }
-  // Rows first to none, then the table, then the LSM rows: no moment where
-  // a half-written row could match.
+  // The LSM rows are published after the table they point into. (A
+  // replaced table is copied in place: a syscall racing the update may see
+  // rows of both policies.)
   skel_->bss->rtsec_lsm_rows = 0;
   uint32_t zero = 0;
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.policy), &zero, &policy, BPF_ANY) != 0) {

@@ -3,6 +3,7 @@
 // rtsec.yaml, and which conditions become rows of the drivers' policy table.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,17 @@ TEST(EnforcementPolicy, TheTableHasOneRowPerTermAndTheSyscallsOfItsEvents) {
 
   auto off = compile_policy(*rs, EnforcementMode::kOff);
   EXPECT_EQ(off.table->n_rules, 0u);
+}
+
+// The table crosses into the kernel module and the BPF object as it is: its
+// layout is the ABI (no implicit padding, fixed sizes).
+TEST(EnforcementPolicy, TheTableLayoutIsFixed) {
+  EXPECT_EQ(sizeof(rtsec_policy_rule), 304u);
+  EXPECT_EQ(sizeof(rtsec_policy_syscall), 8u);
+  EXPECT_EQ(sizeof(rtsec_policy), 16u + 8u * RTSEC_SYSCALL_NR_MAX + 304u * RTSEC_POLICY_MAX_RULES);
+  EXPECT_EQ(sizeof(rtsec_enforcement), 48u);
+  EXPECT_EQ(offsetof(rtsec_policy_rule, path) % 8, 0u);  // compared as 8-byte words
+  EXPECT_EQ(offsetof(rtsec_policy, rules) % 8, 0u);
 }
 
 TEST(EnforcementPolicy, ModeIsConfiguredAndCheckedInRtsecYaml) {
