@@ -40,6 +40,11 @@ if [[ -n ${RTSEC_BUILD_DIR:-} ]]; then
 elif ((EUID == 0)) && ! trusted_dir .; then
 	build_dir=/var/cache/rtsec-ci/build
 	mkdir -p /var/cache/rtsec-ci && chmod 0755 /var/cache/rtsec-ci
+	# A build of another checkout left there would make cmake refuse this one.
+	if [[ -f $build_dir/CMakeCache.txt ]] &&
+		! grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=$PWD" "$build_dir/CMakeCache.txt"; then
+		rm -rf "$build_dir"
+	fi
 else
 	build_dir=build
 fi
