@@ -95,7 +95,8 @@ static __always_inline bool path_matches(const struct rtsec_policy_rule *r,
 
 static __always_inline __u32 pid_ns_inum(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	/* not bpf_get_current_task_btf(): 5.10 lacks it */
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct pid *pid = BPF_CORE_READ(task, thread_pid);
 	unsigned int level = BPF_CORE_READ(pid, level);
 	struct upid up = {};
