@@ -4,8 +4,8 @@
  * matched in a sys_enter probe that is registered only while a policy has
  * rules.
  *
- * A tracepoint probe cannot skip a syscall on every kernel (before 6.14 the
- * syscall number is not re-read after sys_enter), but the syscall reads its
+ * A tracepoint probe cannot portably skip a syscall (older entry code keeps
+ * the syscall number it read before sys_enter), but the syscall reads its
  * arguments from the saved registers after the probe: for a syscall with a
  * path argument, the probe points that argument at an address no user
  * pointer can have, so the syscall fails with -EFAULT before it looks the
