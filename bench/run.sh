@@ -76,26 +76,33 @@ stop_rtsec() {
 }
 
 # ---- 1. capture overhead --------------------------------------------------
-note "== 1. capture overhead (median of 3 runs each)"
-declare -A base
-for w in "openclose $n_oc" "forkexec $n_fe" "mixed $n_mx"; do
-	set -- $w
-	base[$1]=$(median3 $("$load" $w | seconds_of) $("$load" $w | seconds_of) $("$load" $w | seconds_of))
+note "== 1. capture overhead (median of 3 rounds; each round runs every workload without, then with rtsec)"
+# Rounds interleave the two so that a change in the machine's load (other work on shared
+# cores) shifts both sides alike rather than one.
+workloads=("openclose $n_oc" "forkexec $n_fe" "mixed $n_mx")
+declare -A base with
+drops_total=0
+for round in 1 2 3; do
+	for w in "${workloads[@]}"; do
+		set -- $w
+		base[$1]+=" $("$load" $w | seconds_of)"
+	done
+	start_rtsec
+	for w in "${workloads[@]}"; do
+		set -- $w
+		with[$1]+=" $("$load" $w | seconds_of)"
+	done
+	stop_rtsec
+	drops_total=$((drops_total + $(stat_of "$work/rtsec.err" 2)))
 done
-start_rtsec
-declare -A with
-for w in "openclose $n_oc" "forkexec $n_fe" "mixed $n_mx"; do
-	set -- $w
-	with[$1]=$(median3 $("$load" $w | seconds_of) $("$load" $w | seconds_of) $("$load" $w | seconds_of))
-done
-stop_rtsec
-drops=$(stat_of "$work/rtsec.err" 2)
 for w in openclose forkexec mixed; do
-	r=$(ratio "${with[$w]}" "${base[$w]}")
-	note "$(printf '  ebpf    %-9s  none %8.3fs  rtsec %8.3fs  ratio %6.2fx' "$w" "${base[$w]}" "${with[$w]}" "$r")"
-	json+=("{\"figure\":\"capture_overhead\",\"driver\":\"ebpf\",\"workload\":\"$w\",\"baseline_s\":${base[$w]},\"rtsec_s\":${with[$w]},\"ratio\":$r,\"drops\":${drops:-null}}")
+	b=$(median3 ${base[$w]})
+	t=$(median3 ${with[$w]})
+	r=$(ratio "$t" "$b")
+	note "$(printf '  ebpf    %-9s  none %8.3fs  rtsec %8.3fs  ratio %6.2fx   (runs: none%s; rtsec%s)' "$w" "$b" "$t" "$r" "${base[$w]}" "${with[$w]}")"
+	json+=("{\"figure\":\"capture_overhead\",\"driver\":\"ebpf\",\"workload\":\"$w\",\"baseline_s\":$b,\"rtsec_s\":$t,\"ratio\":$r,\"drops\":$drops_total}")
 done
-note "  (drops during the eBPF runs: ${drops:-unknown})"
+note "  (drops during the eBPF runs: $drops_total; target for openclose: <= 1.3x)"
 
 # ptrace: rtsec runs the workload under its tracer; smaller counts (each event is a stop).
 for w in "openclose $n_ptrace" "forkexec $((n_fe / 10))" "mixed $((n_mx / 10))"; do
