@@ -85,7 +85,8 @@ TEST(Config, UnknownKeysAreRefusedWithASuggestion) {
             "rtsec.yaml:2: unknown key 'drivr' (did you mean 'driver'?)");
   EXPECT_EQ(parse_error("driver:\n  kind: ebpf\nalerts: []\n"),
             "rtsec.yaml:3: unknown key 'alerts' (known top-level keys: driver, rules_files, "
-            "rules, rule_matching, enforcement, outputs, containers)");
+            "rules, rule_matching, enforcement, outputs, containers, metrics, "
+            "syscall_event_drops)");
   EXPECT_EQ(parse_error("driver:\n  knd: ebpf\n"),
             "rtsec.yaml:2: unknown key 'driver.knd' (did you mean 'driver.kind'?)");
   EXPECT_EQ(parse_error("driver:\n  bpf:\n    x: 1\n"),
