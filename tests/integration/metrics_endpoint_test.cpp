@@ -166,6 +166,42 @@ TEST_F(Operations, RefusesANonLoopbackAddress) {
       << r->err;
 }
 
+// Log rotation and shutdown, by signal: after SIGUSR1 alerts go to a new file
+// where the old one was; an alert raised just before SIGTERM is in the file
+// when rtsec has exited (the ring drained, the outputs flushed).
+TEST_F(Operations, Sigusr1ReopensAndSigtermFlushes) {
+  const fs::path alerts = dir_ / "alerts.txt", rotated = dir_ / "alerts.txt.1";
+  // Copied before rtsec starts: a program written while it watches raises a second alert
+  // when run ("Drop and execute new binary"), at a moment the test does not control.
+  const std::string first = (dir_ / ("rotcat" + std::to_string(getpid()))).string();
+  const std::string second = (dir_ / ("lastcat" + std::to_string(getpid()))).string();
+  fs::copy_file("/bin/cat", first);
+  fs::copy_file("/bin/cat", second);
+  start({"-r", kRules, "-o", "metrics.enabled=true", "-o", "metrics.listen=127.0.0.1:0", "-o",
+         "outputs.stdout_output.enabled=false", "-o", "outputs.file_output.enabled=true", "-o",
+         "outputs.file_output.filename=" + alerts.string()});
+  ASSERT_NE(wait_for_port(), 0) << read_text(dir_ / "err");  // capturing by now
+  ASSERT_TRUE(conformance::run_process({first, "/etc/shadow"}).ok());
+  for (auto deadline = std::chrono::steady_clock::now() + 15s;
+       std::chrono::steady_clock::now() < deadline && read_text(alerts).find(first) == std::string::npos;)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_NE(read_text(alerts).find(first), std::string::npos) << read_text(dir_ / "err");
+  fs::rename(alerts, rotated);
+  kill(pid_, SIGUSR1);
+  std::this_thread::sleep_for(500ms);  // reopened between two batches
+  ASSERT_TRUE(conformance::run_process({second, "/etc/shadow"}).ok());
+  kill(pid_, SIGTERM);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid_, &st, 0), pid_);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << read_text(dir_ / "err");
+  EXPECT_NE(read_text(alerts).find(second), std::string::npos)
+      << "the alert raised just before SIGTERM is not in the reopened file:\n" << read_text(dir_ / "err");
+  EXPECT_EQ(read_text(alerts).find(first), std::string::npos);
+  EXPECT_NE(read_text(rotated).find(first), std::string::npos);
+  EXPECT_EQ(read_text(rotated).find(second), std::string::npos);
+}
+
 // A 4 KiB ring cannot hold a burst of open/close: drops, and the drop alert.
 TEST_F(Operations, DropAlertWhenTheRingOverflows) {
   conformance::RunOptions opts;
