@@ -48,6 +48,10 @@ bool is_exec_nr(int nr) { return nr == SYS_execve || nr == SYS_execveat; }
 
 void wake_handler(int) {}
 
+constexpr int64_t kHoldTickNs = 2'000'000;  // 2 ms: how long a predicted open may wait
+std::atomic<bool> g_hold_tick{false};
+void hold_tick_handler(int) { g_hold_tick = true; }
+
 // argv[0] as execvp would find it, or empty.
 std::string find_in_path(const std::string& name) {
   if (name.find('/') != std::string::npos) return access(name.c_str(), F_OK) == 0 ? name : "";
@@ -135,6 +139,45 @@ struct Tracer::HeldOpen {
   int fd = -1;
   FileId predicted{};
   int dev_param = -1, ino_param = -1;  // where the file id sits in the event
+  int64_t since_ns = 0;
+};
+
+// A periodic signal to the tracer thread (it interrupts waitpid), armed while
+// opens are held. Its own signal, so that it never passes for a stop request.
+class Tracer::HoldTimer {
+ public:
+  explicit HoldTimer(pid_t tracer_tid) : signal_(SIGRTMAX - 4) {
+    struct sigaction sa {};
+    sa.sa_handler = hold_tick_handler;  // no SA_RESTART
+    sigemptyset(&sa.sa_mask);
+    sigaction(signal_, &sa, nullptr);
+    sigevent sev{};
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = signal_;
+    sev._sigev_un._tid = tracer_tid;
+    ok_ = timer_create(CLOCK_MONOTONIC, &sev, &id_) == 0;
+  }
+  ~HoldTimer() {
+    if (ok_) timer_delete(id_);
+  }
+  bool ok() const { return ok_; }
+  void arm() {
+    if (ok_ && !armed_) armed_ = set(kHoldTickNs);
+  }
+  void disarm() {
+    if (armed_) armed_ = !set(0);
+  }
+
+ private:
+  bool set(int64_t period_ns) {
+    itimerspec its{};
+    its.it_interval.tv_nsec = its.it_value.tv_nsec = period_ns;
+    return timer_settime(id_, 0, &its, nullptr) == 0;
+  }
+  const int signal_;
+  timer_t id_{};
+  bool ok_ = false;
+  bool armed_ = false;
 };
 
 struct PinState {
@@ -467,12 +510,14 @@ void Tracer::handle_requests() {
 int Tracer::run() {
   if (tracer_tid_ == 0) tracer_tid_ = static_cast<pid_t>(syscall(SYS_gettid));
   running_ = true;
+  hold_timer_ = std::make_unique<HoldTimer>(tracer_tid_);
   if (opts_.colocate) {
     colocator_ = std::make_unique<Colocator>();
     if (!colocator_->start()) colocator_.reset();
   }
   while (!threads_.empty() || (!attach_mode_ && !root_done_)) {
     handle_requests();
+    if (g_hold_tick.exchange(false)) settle_aged_opens();
     refresh_recipes();
     if (attach_mode_ && stopping_ && threads_.empty()) break;
     int status = 0;
@@ -487,6 +532,7 @@ int Tracer::run() {
   }
   for (auto& [tid, t] : threads_)
     if (t.held) settle_held_open(t, false);
+  hold_timer_.reset();
   running_ = false;
   if (opts_.ring) opts_.ring->flush_counters();
   colocator_.reset();
@@ -668,7 +714,8 @@ void Tracer::on_entry(Thread& t, int nr, const uint64_t* args) {
 }
 
 bool Tracer::try_predict_open(Thread& t, const rtsec_event_recipe& r, SyscallContext& c, int nr) {
-  if ((nr != SYS_open && nr != SYS_openat && nr != SYS_creat) || t.shares_files || !opts_.ring)
+  if ((nr != SYS_open && nr != SYS_openat && nr != SYS_creat) || t.shares_files || !opts_.ring ||
+      !hold_timer_ || !hold_timer_->ok())
     return false;
   if (t.can_stand_in < 0) t.can_stand_in = tracer_can_stand_in_for(t.tid) ? 1 : 0;
   if (!t.can_stand_in) return false;
@@ -683,18 +730,29 @@ bool Tracer::try_predict_open(Thread& t, const rtsec_event_recipe& r, SyscallCon
   auto ev = encode_event(r, c, facts, boottime_ns(), &err);
   if (!ev) return false;  // the exit stop then gives the event its chance
   HeldOpen h{std::move(ev->bytes), ev->had_fault, prediction->fd, prediction->file};
+  h.since_ns = now_ns();
   for (unsigned i = 0; i < r.nparams && i < RTSEC_MAX_PARAMS; ++i) {
     if (r.params[i].source == RTSEC_SRC_RET_FILE_DEV) h.dev_param = static_cast<int>(i);
     if (r.params[i].source == RTSEC_SRC_RET_FILE_INO) h.ino_param = static_cast<int>(i);
   }
   t.held = std::move(h);
+  ++holds_;
+  hold_timer_->arm();
   ++predictions_.predicted;
   return true;
+}
+
+void Tracer::settle_aged_opens() {
+  const int64_t now = now_ns();
+  for (auto& [tid, t] : threads_)
+    if (t.held && now - t.held->since_ns >= kHoldTickNs) settle_held_open(t, true);
+  if (holds_ == 0) hold_timer_->disarm();
 }
 
 void Tracer::settle_held_open(Thread& t, bool fds_visible) {
   HeldOpen h = std::move(*t.held);
   t.held.reset();
+  --holds_;
   const std::optional<FileId> now = fds_visible ? fd_file_id(t.fd_dir, h.fd) : std::nullopt;
   if (!now) {
     ++predictions_.unconfirmed;

@@ -137,6 +137,7 @@ class Tracer {
   bool skip_syscall(Thread& t, int64_t ret);
   bool try_predict_open(Thread& t, const rtsec_event_recipe& r, SyscallContext& c, int nr);
   void settle_held_open(Thread& t, bool fds_visible);
+  void settle_aged_opens();
   void emit(const rtsec_event_recipe& r, const SyscallContext& c, TaskFacts& facts);
   void emit_for_nr(int nr, const SyscallContext& c, TaskFacts& facts);
   const rtsec_event_recipe* recipe_for(int nr) const;
@@ -166,6 +167,12 @@ class Tracer {
   bool stopping_ = false;
   uint64_t stops_ = 0;
   PredictionCounts predictions_;
+  // A held open waits for its thread's next stop, but never long: while any
+  // is held, a timer wakes the tracer every kHoldTickNs to settle those older
+  // than that by looking at the running tracee's fd table.
+  class HoldTimer;
+  std::unique_ptr<HoldTimer> hold_timer_;
+  size_t holds_ = 0;
   std::string self_comm_;
 };
 

@@ -256,7 +256,9 @@ TEST_F(PtraceTest, PredictedOpensReportWhatTheKernelReturned) {
     SCOPED_TRACE("call " + std::to_string(i) + " " + kernel[i].first);
     EXPECT_EQ(seen[i].string_param("name"), kernel[i].first);
     EXPECT_EQ(seen[i].int_param("fd"), kernel[i].second);
-    if (kernel[i].first == file && kernel[i].second >= 0) EXPECT_EQ(seen[i].uint_param("ino"), st.st_ino);
+    if (kernel[i].first == file && kernel[i].second >= 0) {
+      EXPECT_EQ(seen[i].uint_param("ino"), st.st_ino);
+    }
   }
   const Json stats = Json::parse(r.err.substr(r.err.rfind("{\"rtsec_ptrace\"")), nullptr, false);
   ASSERT_TRUE(stats.is_object()) << r.err;
@@ -265,6 +267,35 @@ TEST_F(PtraceTest, PredictedOpensReportWhatTheKernelReturned) {
   // process dies before a stop could confirm it.
   EXPECT_GE(stats["rtsec_ptrace"].value("opens_predicted", 0), 4) << r.err;
   EXPECT_EQ(stats["rtsec_ptrace"].value("opens_unconfirmed", 0), 1) << r.err;
+}
+
+// A predicted open is held for its thread's next stop, but a thread that
+// never stops again must not hold it back: it reaches the ring within
+// milliseconds, while the program still runs.
+TEST_F(PtraceTest, PredictedOpenIsNotHeldBackByAThreadThatNeverStops) {
+  const std::string file = (dir_ / "opened-then-quiet").string();
+  std::ofstream(file) << "x";
+  const pid_t tracer = fork();
+  if (tracer == 0) {
+    execl(kTracer.c_str(), kTracer.c_str(), "--ring", ring_.c_str(), "--", kProg.c_str(),
+          "open-then-compute", file.c_str(), "3", nullptr);
+    _exit(127);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  bool seen = false;
+  while (!seen && std::chrono::steady_clock::now() - start < 2s) {
+    std::this_thread::sleep_for(50ms);
+    if (!fs::exists(ring_)) continue;
+    for (const auto& e : read_ring(ring_).decoded())
+      seen = seen || (e.name() == "openat" && e.string_param("name") == file);
+  }
+  const auto waited = std::chrono::steady_clock::now() - start;
+  int st = 0;
+  ASSERT_EQ(waitpid(tracer, &st, 0), tracer);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  EXPECT_TRUE(seen) << "the open of " << file << " was not in the ring 2 s after the start, "
+                    << "while the program computed for 3 s";
+  EXPECT_LT(waited, 2s);
 }
 
 TEST_F(PtraceTest, GarbagePointersLeaveParametersEmpty) {

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -202,6 +203,18 @@ int opens(const char* file, const char* other) {
   return 0;
 }
 
+// Opens a file, then computes for `seconds` without a single syscall (the
+// clock is read through the vDSO): nothing stops it after the open.
+int open_then_compute(const char* file, int seconds) {
+  if (open(file, O_RDONLY) < 0) return 1;
+  timespec start{}, now{};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  do {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while (now.tv_sec - start.tv_sec < seconds);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -215,11 +228,12 @@ int main(int argc, char** argv) {
   if (what == "badptr") return badptr();
   if (what == "openloop") return openloop();
   if (what == "opens" && argc > 3) return opens(argv[2], argv[3]);
+  if (what == "open-then-compute" && argc > 3) return open_then_compute(argv[2], std::atoi(argv[3]));
   if (what == "exec" && argc > 2) {
     execvp(argv[2], argv + 2);
     std::perror("exec");
     return 127;
   }
-  std::fprintf(stderr, "usage: rtsec-ptrace-testprog threads|children|stopcont|killself|signals|badptr|openloop|opens FILE OTHER|exec ...\n");
+  std::fprintf(stderr, "usage: rtsec-ptrace-testprog threads|children|stopcont|killself|signals|badptr|openloop|opens FILE OTHER|open-then-compute FILE SECONDS|exec ...\n");
   return 2;
 }
