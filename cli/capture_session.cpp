@@ -202,7 +202,7 @@ int CaptureSession::run(const EventHandler& on_event,
         continue;
       }
       ++events_;
-      ++by_type_[std::string(ev->name())];
+      by_type_.add(ev->header().type);
       on_event(*ev);
     }
     if (between_batches) between_batches();
@@ -238,6 +238,7 @@ void CaptureSession::print_stats(bool json) const {
     drops += c.drops;
     faults += c.drops_fault;
   }
+  const auto by_type = by_type_.by_name();
   std::string out;
   if (json) {
     out = "{\"stats\":{\"events\":" + std::to_string(events_) +
@@ -245,7 +246,7 @@ void CaptureSession::print_stats(bool json) const {
           ",\"decode_errors\":" + std::to_string(decode_errors_) +
           ",\"unreadable_params\":" + std::to_string(faults) + ",\"by_type\":{";
     bool first = true;
-    for (const auto& [name, n] : by_type_) {
+    for (const auto& [name, n] : by_type) {
       out += (first ? "\"" : ",\"") + name + "\":" + std::to_string(n);
       first = false;
     }
@@ -259,11 +260,11 @@ void CaptureSession::print_stats(bool json) const {
   } else {
     out = "rtsec: " + std::to_string(events_) + " events";
     std::string sep = " (";
-    for (const auto& [name, n] : by_type_) {
+    for (const auto& [name, n] : by_type) {
       out += sep + name + " " + std::to_string(n);
       sep = ", ";
     }
-    if (!by_type_.empty()) out += ")";
+    if (!by_type.empty()) out += ")";
     out += "\nrtsec: drops " + std::to_string(drops) + " (";
     for (size_t i = 0; i < cpus.size(); ++i)
       out += (i ? ", cpu" : "cpu") + std::to_string(i) + " " + std::to_string(cpus[i].drops);

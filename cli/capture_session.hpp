@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "event_counts.hpp"
 #include "rtsec/config.hpp"
 #include "rtsec/decoder.hpp"
 #include "rtsec/plugin/driver_host.hpp"
@@ -71,7 +72,7 @@ class CaptureSession {
   // Events the driver lost so far, all CPUs.
   uint64_t drops() const;
   // For metrics: decoded events by type, malformed events, the driver's per-CPU counters.
-  const std::map<std::string, uint64_t>& events_by_type() const { return by_type_; }
+  std::map<std::string, uint64_t> events_by_type() const { return by_type_.by_name(); }
   uint64_t decode_errors() const { return decode_errors_; }
   std::vector<rtsec_cpu_stats> cpu_stats() const;
   std::string_view driver_name() const { return driver_->name(); }
@@ -89,7 +90,7 @@ class CaptureSession {
   std::optional<int> launched_status_;
   uint64_t events_ = 0;
   uint64_t decode_errors_ = 0;
-  std::map<std::string, uint64_t> by_type_;
+  EventCounts by_type_;
   std::function<void(std::span<const std::byte>)> raw_observer_;
 };
 

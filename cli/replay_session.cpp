@@ -56,7 +56,7 @@ int ReplaySession::run(const ProcessHandler& on_process, const EventHandler& on_
       return;
     }
     ++events_;
-    ++by_type_[std::string(ev->name())];
+    by_type_.add(ev->header().type);
     on_event(*ev);
   };
   h.after_block = between_batches;
@@ -74,13 +74,14 @@ int ReplaySession::run(const ProcessHandler& on_process, const EventHandler& on_
 }
 
 void ReplaySession::print_stats(bool json) const {
+  const auto by_type = by_type_.by_name();
   std::string out;
   if (json) {
     out = "{\"stats\":{\"events\":" + std::to_string(events_) +
           ",\"drops\":" + std::to_string(recorded_drops_) +
           ",\"decode_errors\":" + std::to_string(decode_errors_) + ",\"by_type\":{";
     bool first = true;
-    for (const auto& [name, n] : by_type_) {
+    for (const auto& [name, n] : by_type) {
       out += (first ? "\"" : ",\"") + name + "\":" + std::to_string(n);
       first = false;
     }
@@ -88,11 +89,11 @@ void ReplaySession::print_stats(bool json) const {
   } else {
     out = "rtsec: " + std::to_string(events_) + " events replayed";
     std::string sep = " (";
-    for (const auto& [name, n] : by_type_) {
+    for (const auto& [name, n] : by_type) {
       out += sep + name + " " + std::to_string(n);
       sep = ", ";
     }
-    if (!by_type_.empty()) out += ")";
+    if (!by_type.empty()) out += ")";
     out += "\nrtsec: drops while capturing " + std::to_string(recorded_drops_) +
            "; malformed events " + std::to_string(decode_errors_) + "\n";
   }

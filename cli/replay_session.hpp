@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "event_counts.hpp"
 #include "rtsec/decoder.hpp"
 #include "rtsec/state/process.hpp"
 #include "rtsec/state/state.hpp"
@@ -45,7 +46,7 @@ class ReplaySession {
   uint64_t events_ = 0;
   uint64_t decode_errors_ = 0;
   uint64_t recorded_drops_ = 0;
-  std::map<std::string, uint64_t> by_type_;
+  EventCounts by_type_;
   std::function<void(int64_t)> on_clock_;
 };
 
