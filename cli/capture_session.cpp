@@ -21,19 +21,28 @@ namespace rtsec::cli {
 namespace {
 
 std::atomic<int> g_stop_signal{0};
+// Whether the last stop signal was sent by a process (kill, docker stop), not
+// by the terminal: a Ctrl-C reaches the whole foreground process group, the
+// command under capture included, and must not be delivered to it twice.
+std::atomic<bool> g_stop_sent_by_process{false};
 std::atomic<bool> g_reload{false};
 std::atomic<bool> g_reopen{false};
 
-void on_stop_signal(int sig) { g_stop_signal = sig; }
+void on_stop_signal(int sig, siginfo_t* info, void*) {
+  g_stop_sent_by_process = info && info->si_code <= 0;  // SI_USER, SI_QUEUE, SI_TKILL
+  g_stop_signal = sig;
+}
 void on_reload_signal(int) { g_reload = true; }
 void on_reopen_signal(int) { g_reopen = true; }
 
 void install_signal_handlers() {
   struct sigaction sa{};
   sigemptyset(&sa.sa_mask);
-  sa.sa_handler = on_stop_signal;
+  sa.sa_sigaction = on_stop_signal;
+  sa.sa_flags = SA_SIGINFO;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sa.sa_flags = 0;
   sa.sa_handler = on_reload_signal;
   sigaction(SIGHUP, &sa, nullptr);
   sa.sa_handler = on_reopen_signal;
@@ -176,12 +185,15 @@ int CaptureSession::run(const EventHandler& on_event,
   const bool launched = launched_pid_ || launched_status_;
   for (;;) {
     if (const int sig = g_stop_signal.exchange(0)) {
-      if (command_)
-        kill(command_->pid(), sig);  // the command decides when to end
-      else if (launched_pid_ && !launched_status_)
-        kill(*launched_pid_, sig);
-      else
+      // With a command, the command decides when to end.
+      const bool forward = g_stop_sent_by_process.load();
+      if (command_) {
+        if (forward) kill(command_->pid(), sig);
+      } else if (launched_pid_ && !launched_status_) {
+        if (forward) kill(*launched_pid_, sig);
+      } else {
         draining = true;
+      }
     }
     if (command_ && command_->exited()) draining = true;
     if (launched && !launched_status_) launched_status_ = driver_->command_status();

@@ -5,12 +5,14 @@
 // a reason when not root or when the plugin is not built.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -318,6 +320,67 @@ TEST_F(TraceCliLive, ExitStatusIsTheCommands) {
   const auto missing = rtsec({"trace", "--json", "--", (dir_ / "no-such-cmd").string()});
   EXPECT_TRUE(exited_with(missing, 127)) << missing.describe();
   EXPECT_NE(missing.err.find("no-such-cmd"), std::string::npos) << missing.err;
+}
+
+// Ctrl-C on a terminal reaches the whole foreground process group: the
+// command under capture gets it from the terminal, and rtsec must not send it
+// a second one. A SIGINT that a process sends to rtsec alone is passed on.
+TEST_F(TraceCliLive, CtrlCReachesTheCommandOnce) {
+  const fs::path count = dir_ / "interrupts", ready = dir_ / "ready";
+  // perl runs its handler as soon as the signal interrupts its sleep, so a
+  // second SIGINT a few ms later is counted, not merged with the first.
+  const std::string script =
+      "$SIG{INT} = sub { $n++; open(F, '>>', $ARGV[0]); print F \"INT\\n\"; close F };"
+      "open(R, '>', $ARGV[1]); close R;"
+      "select(undef, undef, undef, 0.05) while !$n;"
+      "select(undef, undef, undef, 0.5) for 1..2; exit 3";
+  int master = -1;
+  const pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0) << "forkpty: " << std::strerror(errno);
+  if (pid == 0) {
+    execl(kRtsec.c_str(), kRtsec.c_str(), "trace", "--event", "procexit", "--", "perl", "-e",
+          script.c_str(), count.c_str(), ready.c_str(), nullptr);
+    _exit(127);
+  }
+  std::string screen;  // what rtsec wrote to the terminal, drained so it never blocks
+  auto drain = [&] {
+    char buf[4096];
+    for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;) screen.append(buf, static_cast<size_t>(n));
+  };
+  fcntl(master, F_SETFL, O_NONBLOCK);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!fs::exists(ready) && std::chrono::steady_clock::now() < deadline) {
+    drain();
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(fs::exists(ready)) << "the command did not start; terminal:\n" << tail(screen);
+  const char ctrl_c = 0x03;  // the terminal's VINTR: SIGINT to the foreground group
+  ASSERT_EQ(write(master, &ctrl_c, 1), 1);
+  int st = 0;
+  pid_t done = 0;
+  while ((done = waitpid(pid, &st, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
+    drain();
+    std::this_thread::sleep_for(20ms);
+  }
+  if (done == 0) kill(pid, SIGKILL), waitpid(pid, &st, 0);
+  close(master);
+  ASSERT_EQ(done, pid) << "rtsec did not exit; terminal:\n" << tail(screen);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 3) << "wait status " << st << "\n" << tail(screen);
+  EXPECT_EQ(read_text(count), "INT\n") << "the command saw SIGINT other than once";
+
+  // kill -INT of rtsec alone: passed on to the command, once.
+  fs::remove(count);
+  fs::remove(ready);
+  Child rtsec({kRtsec, "trace", "--event", "procexit", "--", "perl", "-e", script, count.string(),
+               ready.string()},
+              dir_ / "out", dir_ / "err");
+  for (int i = 0; i < 500 && !fs::exists(ready); ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(fs::exists(ready)) << "the command did not start:\n" << tail(rtsec.err());
+  ASSERT_EQ(kill(rtsec.pid(), SIGINT), 0);
+  const auto status = rtsec.wait(10s);
+  ASSERT_TRUE(status.has_value()) << tail(rtsec.err());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 3) << "wait status " << *status;
+  EXPECT_EQ(read_text(count), "INT\n") << "a SIGINT sent to rtsec did not reach the command once";
 }
 
 // ---- filters ----------------------------------------------------------------
