@@ -103,6 +103,17 @@ void add_label_field(FieldTable& t, std::string_view name, std::string_view desc
         });
 }
 
+// All labels of a map at once, as 'k1:v1, k2:v2'.
+void add_labels_field(FieldTable& t, std::string_view name, std::string_view desc,
+                      std::map<std::string, std::string> ContainerInfo::*labels) {
+  t.simple(name, FT::kString, desc, [labels](EvalContext& c, ValueList& out) {
+    const ContainerInfo* i = info_of(c);
+    if (!i || (i->*labels).empty()) return false;
+    out.add_owned_string(join_labels(i->*labels));
+    return true;
+  });
+}
+
 void add_identity(FieldTable& t) {
   t.simple("container.id", FT::kString,
            "the container id (12 hex digits), or 'host' for a process outside containers",
@@ -199,13 +210,8 @@ void add_config(FieldTable& t) {
              out.add_uint(now > i->start_ts ? now - i->start_ts : 0);
              return true;
            });
-  t.simple("container.labels", FT::kString, "the container's labels: 'k1:v1, k2:v2'",
-           [](EvalContext& c, ValueList& out) {
-             const ContainerInfo* i = info_of(c);
-             if (!i || i->labels.empty()) return false;
-             out.add_owned_string(join_labels(i->labels));
-             return true;
-           });
+  add_labels_field(t, "container.labels", "the container's labels: 'k1:v1, k2:v2'",
+                   &ContainerInfo::labels);
   add_label_field(t, "container.label", "one label of the container: container.label[app]",
                   &ContainerInfo::labels);
   t.simple("container.mounts", FT::kString,
@@ -254,13 +260,8 @@ void add_k8s(FieldTable& t) {
              out.add_string(std::string_view(i->sandbox_id).substr(0, 12));
              return true;
            });
-  t.simple("k8s.pod.labels", FT::kString, "the pod's labels: 'k1:v1, k2:v2'",
-           [](EvalContext& c, ValueList& out) {
-             const ContainerInfo* i = info_of(c);
-             if (!i || i->pod_labels.empty()) return false;
-             out.add_owned_string(join_labels(i->pod_labels));
-             return true;
-           });
+  add_labels_field(t, "k8s.pod.labels", "the pod's labels: 'k1:v1, k2:v2'",
+                   &ContainerInfo::pod_labels);
   add_label_field(t, "k8s.pod.label", "one label of the pod: k8s.pod.label[app]",
                   &ContainerInfo::pod_labels);
   for (std::string_view name : {"k8s.pod.ip", "k8s.pod.cni.json"})
