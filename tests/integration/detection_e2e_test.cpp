@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "process.hpp"
+#include "upstream_rules.hpp"
 
 namespace rtsec {
 namespace {
@@ -40,8 +41,7 @@ using namespace std::chrono_literals;
 
 const std::string kRtsec = std::string(RTSEC_BIN_DIR) + "/rtsec";
 const fs::path kPlugin = fs::path(RTSEC_PLUGIN_DIR) / "librtsec-driver-ebpf.so";
-const fs::path kFalcoRules = fs::path(std::string(RTSEC_SOURCE_DIR) +
-                                      "/../shared/compat/falco_rules.yaml");
+const fs::path kFalcoRules = rtsec::testing::upstream_rules_dir() / "falco_rules.yaml";
 
 const char *const kFalcoKeys[] = {"hostname", "output", "output_fields",
                                   "priority", "rule",   "source",

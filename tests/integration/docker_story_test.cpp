@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "../docker/docker_testbed.hpp"
+#include "upstream_rules.hpp"
 
 namespace rtsec {
 namespace {
@@ -20,12 +21,7 @@ using namespace dockertest;
 const std::string kDefaultRules = std::string(RTSEC_SOURCE_DIR) + "/rules/rtsec_rules.yaml";
 const fs::path kPlugin = fs::path(RTSEC_PLUGIN_DIR) / "librtsec-driver-ebpf.so";
 
-// The upstream Falco rules: RTSEC_SHARED_DIR/compat, else <source>/../shared/compat.
-fs::path falco_rules() {
-  const char* env = std::getenv("RTSEC_SHARED_DIR");
-  const fs::path shared = env && *env ? fs::path(env) : fs::path(RTSEC_SOURCE_DIR) / ".." / "shared";
-  return shared / "compat" / "falco_rules.yaml";
-}
+fs::path falco_rules() { return rtsec::testing::upstream_rules_dir() / "falco_rules.yaml"; }
 
 class DockerStory : public ::testing::Test {
  protected:
@@ -112,8 +108,9 @@ TEST_F(DockerStory, EachStepAlertsWithTheContainersIdNameAndImage) {
   // Every alert of the story carries the metadata, the first ones included.
   for (const auto& a : alerts) expect_container(a, c);
   // The drift is the payload, not busybox of the image.
-  if (const Json* a = find_rule(alerts, "Drop and execute new binary in container"))
+  if (const Json* a = find_rule(alerts, "Drop and execute new binary in container")) {
     EXPECT_EQ((*a)["output_fields"].value("proc.exepath", ""), "/tmp/echo") << a->dump();
+  }
   if (!with_upstream)
     GTEST_SKIP() << "the default rules passed; the upstream Falco rules were not checked: "
                  << upstream << " is absent (set RTSEC_SHARED_DIR)";

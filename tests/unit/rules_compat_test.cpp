@@ -15,21 +15,14 @@
 
 #include "rtsec/event_table.hpp"
 #include "rules_test_support.hpp"
+#include "upstream_rules.hpp"
 
 namespace rtsec::rules::test {
 namespace {
 
 namespace fs = std::filesystem;
 
-// RTSEC_SHARED_DIR, else the shared directory beside the source tree.
-fs::path compat_dir() {
-  if (const char* dir = std::getenv("RTSEC_SHARED_DIR")) return fs::path(dir) / "compat";
-#ifdef RTSEC_SOURCE_DIR
-  return fs::path(RTSEC_SOURCE_DIR) / ".." / "shared" / "compat";
-#else
-  return fs::path("../shared/compat");
-#endif
-}
+fs::path compat_dir() { return rtsec::testing::upstream_rules_dir(); }
 
 const char* const kUpstreamFiles[] = {"falco_rules.yaml", "falco-incubating_rules.yaml",
                                       "falco-sandbox_rules.yaml"};
