@@ -449,17 +449,25 @@ void add_abspath_fields(FieldTable& t) {
 
 }  // namespace
 
+class EventTypeExtractor final : public Extractor {
+ public:
+  bool extract(EvalContext& c, ValueList& out) const override {
+    out.add_string(c.event().name());
+    return true;
+  }
+  bool extracts_event_type() const override { return true; }
+};
+
 void add_evt_fields(FieldTable& t) {
   t.simple("evt.num", FT::kUint, "event number", [](EvalContext& c, ValueList& out) {
     out.add_uint(c.num());
     return true;
   });
   add_time_fields(t);
-  t.simple("evt.type", FT::kString, "the name of the event (open, execve ...)",
-           [](EvalContext& c, ValueList& out) {
-             out.add_string(c.event().name());
-             return true;
-           });
+  ExtractorPtr evt_type = std::make_shared<EventTypeExtractor>();
+  t.add(FieldDef{"evt.type", FT::kString, FieldArg::kNone, false,
+                 "the name of the event (open, execve ...)"},
+        [evt_type](const FieldRef&) -> Result<ExtractorPtr> { return evt_type; });
   t.simple("syscall.type", FT::kString,
            "the name of the system call; <NA> for events that are not syscalls (procexit)",
            [](EvalContext& c, ValueList& out) {

@@ -210,11 +210,15 @@ Compiled Compiler::compile_check(const ast::Expr& e) {
   }
 
   auto values = values_of(e);
-  EventSet events = EventSet::all();
   if (e.field.name == "evt.type" && !e.field.arg && e.field.transformers.empty() &&
-      (e.op == Op::kEq || e.op == Op::kNe || e.op == Op::kIn))
-    events = evt_type_events(e, values);
-  return {compile_values(e, lhs, values), std::move(events), 1};
+      (e.op == Op::kEq || e.op == Op::kNe || e.op == Op::kIn)) {
+    // Falco rules test evt.type in nearly every rule: a bit test of the
+    // type id instead of hashing its name each time.
+    EventSet events = evt_type_events(e, values);
+    return {eval::make_event_type_check(events, lhs.extractor, compile_values(e, lhs, values)),
+            std::move(events), 1};
+  }
+  return {compile_values(e, lhs, values), EventSet::all(), 1};
 }
 
 eval::NodePtr Compiler::compile_values(const ast::Expr& e, const Operand& lhs,

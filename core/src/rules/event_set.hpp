@@ -23,6 +23,9 @@ class EventSet {
   EventSet complement() const;
   bool operator==(const EventSet& o) const = default;
   bool is_all() const { return *this == all(); }
+  bool contains(uint16_t id) const {
+    return id / 64u < words_.size() && (words_[id / 64u] >> (id % 64u)) & 1u;
+  }
   std::vector<uint16_t> ids() const;
 
  private:

@@ -8,6 +8,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "rtsec/engine/eval_context.hpp"
+
 namespace rtsec::rules::eval {
 namespace {
 
@@ -142,6 +144,15 @@ class ExistsNode final : public Filter {
 
  private:
   ExtractorPtr field_;
+};
+
+class EventTypeCheck final : public Filter {
+ public:
+  explicit EventTypeCheck(EventSet types) : types_(std::move(types)) {}
+  bool eval(EvalContext& ctx) const override { return types_.contains(ctx.event().header().type); }
+
+ private:
+  EventSet types_;
 };
 
 struct StringHash {
@@ -305,6 +316,11 @@ NodePtr make_regex_check(ExtractorPtr f, const std::string& pattern, std::string
   return any_value(f, [re](const Value& v) {
     return RE2::FullMatch(re2::StringPiece(v.s.data(), v.s.size()), *re);
   });
+}
+
+NodePtr make_event_type_check(EventSet types, ExtractorPtr field, NodePtr by_name) {
+  if (!field->extracts_event_type()) return by_name;
+  return std::make_shared<EventTypeCheck>(std::move(types));
 }
 
 NodePtr make_string_set(ExtractorPtr f, std::vector<std::string> values) {

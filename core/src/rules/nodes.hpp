@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ast.hpp"
+#include "event_set.hpp"
 #include "rtsec/engine/field.hpp"
 #include "rtsec/rules/filter.hpp"
 #include "values.hpp"
@@ -26,6 +27,10 @@ NodePtr make_or(std::vector<NodePtr> children);
 NodePtr make_not(NodePtr child);
 
 NodePtr make_exists(ExtractorPtr field);
+// evt.type = / != / in: a test of the event's type id where the field is
+// the real evt.type (Extractor::extracts_event_type), else `by_name`, the
+// same test on names.
+NodePtr make_event_type_check(EventSet types, ExtractorPtr field, NodePtr by_name);
 // eq ne lt le gt ge contains icontains bcontains startswith bstartswith
 // endswith glob iglob; `value` is already decoded (bytes for b* operators).
 NodePtr make_string_check(ast::Op op, ExtractorPtr field, std::string value);

@@ -54,7 +54,7 @@ class ValueList {
  public:
   void clear() {
     values_.clear();
-    owned_.clear();
+    if (!owned_.empty()) owned_.clear();  // even an empty deque's clear() costs a call chain
   }
   bool empty() const { return values_.empty(); }
   size_t size() const { return values_.size(); }
@@ -80,6 +80,9 @@ class Extractor {
  public:
   virtual ~Extractor() = default;
   virtual bool extract(EvalContext& ctx, ValueList& out) const = 0;
+  // True for evt.type's extractor: its values are the names of the event's
+  // type, so a condition on evt.type may test the type id instead.
+  virtual bool extracts_event_type() const { return false; }
 };
 
 // How a field takes an argument: proc.aname[2], evt.arg[0], evt.arg.flags.
