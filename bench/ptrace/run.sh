@@ -6,7 +6,7 @@
 # `strace -f -o /dev/null`. Rows:
 #   openclose  N openat+close pairs (both captured)
 #   forkexec   N fork + exec /bin/true + wait (fork, execve, procexit captured)
-#   cc-project a clean `make -j2` of a small generated C project (the default
+#   cc-project a clean `make` (serial) of a small generated C project (the default
 #              event set: opens, execs, forks captured; reads, writes, mmaps not)
 # Each variant runs RTSEC_BENCH_REPS times (3), interleaved, and the median
 # wall time is kept. rtsec-ptrace writes its ring and an `rtsec trace
