@@ -128,21 +128,11 @@ int lowest_free_fd(pid_t tid) {
 
 bool tracer_can_stand_in_for(pid_t tid) {
   const std::string proc = "/proc/" + std::to_string(tid);
-  auto read_all = [](const std::string& path) -> std::optional<std::string> {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
-    std::string text(8192, '\0');
-    const ssize_t n = ::read(fd, text.data(), text.size());
-    ::close(fd);
-    if (n <= 0) return std::nullopt;
-    text.resize(static_cast<size_t>(n));
-    return text;
-  };
-  auto theirs = read_all(proc + "/status");
+  auto theirs = read_proc_file(tid, "status", 8192);
   if (!theirs) return false;
   // The tracer's own ids do not change while it runs.
-  static const std::optional<Ids> ours = [&] {
-    auto text = read_all("/proc/self/status");
+  static const std::optional<Ids> ours = [] {
+    auto text = read_proc_file(getpid(), "status", 8192);
     return text ? parse_ids(*text) : std::nullopt;
   }();
   auto a = parse_ids(*theirs);

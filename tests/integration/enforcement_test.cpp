@@ -119,6 +119,22 @@ class Enforcement : public ::testing::Test {
 
   void expect_unchanged() { EXPECT_EQ(read_text(protected_), original_) << "the protected file changed"; }
 
+  // The reader ran to its end, and no rule matched it.
+  static void expect_reader_untouched(const Run& r) {
+    EXPECT_NE(r.result.out.find("survived 0"), std::string::npos) << r.result.out << r.result.err;
+    EXPECT_TRUE(r.alerts.empty()) << r.result.out;
+  }
+  // The writer's open failed with EPERM (sh goes on: status 2), the file is
+  // unchanged, and the last enforcement alert says a driver denied it.
+  void expect_denied_by_driver(const Run& r) {
+    EXPECT_NE(r.result.out.find("survived 2"), std::string::npos) << r.result.out << r.result.err;
+    EXPECT_NE(r.result.err.find("Operation not permitted"), std::string::npos) << r.result.err;
+    expect_unchanged();
+    const auto by = enforced_by(r);
+    ASSERT_FALSE(by.empty()) << r.result.err;
+    EXPECT_EQ(by.back(), "driver-deny");
+  }
+
   fs::path dir_, protected_;
   std::string original_;
 };
@@ -165,8 +181,7 @@ TEST_F(Enforcement, EbpfLeavesTheReaderAlone) {
   auto r = run("ebpf", rules("kill"), reader());
   EXPECT_TRUE(WIFEXITED(r.result.status) && WEXITSTATUS(r.result.status) == 0)
       << r.result.describe() << r.result.err;
-  EXPECT_NE(r.result.out.find("survived 0"), std::string::npos);
-  EXPECT_TRUE(r.alerts.empty()) << r.result.out;
+  expect_reader_untouched(r);
 }
 
 TEST_F(Enforcement, EbpfDryRunOnlySaysWhatItWouldHaveDone) {
@@ -215,8 +230,7 @@ TEST_F(Enforcement, PtraceDeniesTheOpenWithEperm) {
 
 TEST_F(Enforcement, PtraceLeavesTheReaderAlone) {
   auto r = run("ptrace", rules("deny"), reader());
-  EXPECT_NE(r.result.out.find("survived 0"), std::string::npos) << r.result.out << r.result.err;
-  EXPECT_TRUE(r.alerts.empty()) << r.result.out;
+  expect_reader_untouched(r);
   expect_unchanged();
 }
 
@@ -239,19 +253,13 @@ TEST_F(Enforcement, KmodKillsBeforeTheOpenRuns) {
 TEST_F(Enforcement, KmodDeniesTheOpenWithEperm) {
   if (!kmod_loaded()) GTEST_SKIP() << kNoKmod;
   auto r = run("kmod", rules("deny"), writer_truncate());
-  EXPECT_NE(r.result.out.find("survived 2"), std::string::npos) << r.result.out << r.result.err;
-  EXPECT_NE(r.result.err.find("Operation not permitted"), std::string::npos) << r.result.err;
-  expect_unchanged();
-  const auto by = enforced_by(r);
-  ASSERT_FALSE(by.empty()) << r.result.err;
-  EXPECT_EQ(by.back(), "driver-deny");
+  expect_denied_by_driver(r);
 }
 
 TEST_F(Enforcement, KmodLeavesTheReaderAlone) {
   if (!kmod_loaded()) GTEST_SKIP() << kNoKmod;
   auto r = run("kmod", rules("deny"), reader());
-  EXPECT_NE(r.result.out.find("survived 0"), std::string::npos) << r.result.out << r.result.err;
-  EXPECT_TRUE(r.alerts.empty()) << r.result.out;
+  expect_reader_untouched(r);
 }
 
 // Why the BPF LSM cannot deny here; empty when it can.
@@ -268,19 +276,13 @@ std::string bpf_lsm_missing() {
 TEST_F(Enforcement, EbpfLsmDeniesTheOpenBeforeItTruncates) {
   if (auto why = bpf_lsm_missing(); !why.empty()) GTEST_SKIP() << why;
   auto r = run("ebpf", rules("deny"), writer_truncate());
-  EXPECT_NE(r.result.out.find("survived 2"), std::string::npos) << r.result.out << r.result.err;
-  EXPECT_NE(r.result.err.find("Operation not permitted"), std::string::npos) << r.result.err;
-  expect_unchanged();
-  const auto by = enforced_by(r);
-  ASSERT_FALSE(by.empty()) << r.result.err;
-  EXPECT_EQ(by.back(), "driver-deny");
+  expect_denied_by_driver(r);
 }
 
 TEST_F(Enforcement, EbpfLsmLeavesTheReaderAlone) {
   if (auto why = bpf_lsm_missing(); !why.empty()) GTEST_SKIP() << why;
   auto r = run("ebpf", rules("deny"), reader());
-  EXPECT_NE(r.result.out.find("survived 0"), std::string::npos) << r.result.out << r.result.err;
-  EXPECT_TRUE(r.alerts.empty()) << r.result.out;
+  expect_reader_untouched(r);
 }
 
 }  // namespace

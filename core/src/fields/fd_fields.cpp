@@ -182,31 +182,24 @@ void add_name_fields(FieldTable& t) {
              out.add_string(s);
              return true;
            });
-  t.simple("fd.name", FT::kString,
-           "the fd's name: a file's absolute path, a socket's tuple (1.2.3.4:5->6.7.8.9:80)",
-           [](EvalContext& c, ValueList& out) {
-             if (!c.fd_num()) return false;
-             if (const FdInfo* f = event_fd_info(c)) {
-               out.add_string(f->name);
-             } else {
-               std::string& s = c.scratch();
-               creator_name(c, false, s);
-               out.add_string(s);
-             }
-             return true;
-           });
-  t.simple("fd.nameraw", FT::kString, "a file's path as the process passed it",
-           [](EvalContext& c, ValueList& out) {
-             if (!c.fd_num()) return false;
-             if (const FdInfo* f = event_fd_info(c)) {
-               out.add_string(f->name_raw);
-             } else {
-               std::string& s = c.scratch();
-               creator_name(c, true, s);
-               out.add_string(s);
-             }
-             return true;
-           });
+  // The fd's name from the table, or from the event that creates it.
+  auto name_field = [&t](std::string_view name, std::string_view desc, bool raw) {
+    t.simple(name, FT::kString, desc, [raw](EvalContext& c, ValueList& out) {
+      if (!c.fd_num()) return false;
+      if (const FdInfo* f = event_fd_info(c)) {
+        out.add_string(raw ? f->name_raw : f->name);
+      } else {
+        std::string& s = c.scratch();
+        creator_name(c, raw, s);
+        out.add_string(s);
+      }
+      return true;
+    });
+  };
+  name_field("fd.name",
+             "the fd's name: a file's absolute path, a socket's tuple (1.2.3.4:5->6.7.8.9:80)",
+             false);
+  name_field("fd.nameraw", "a file's path as the process passed it", true);
   t.simple("fd.directory", FT::kString, "the directory of a file fd (a directory fd itself)",
            [](EvalContext& c, ValueList& out) {
              if (!c.fd_num()) return false;
