@@ -23,14 +23,15 @@ uint64_t clock_ns(clockid_t id) {
 
 }  // namespace
 
-metrics::OpsSnapshot gather_snapshot(const CaptureSession& capture, const engine::Engine& engine,
-                                     const state::State& state, const output::Dispatcher& outputs) {
+metrics::OpsSnapshot gather_snapshot(const CaptureSession& capture,
+                                     const engine::PartitionedEngine& engine,
+                                     const output::Dispatcher& outputs) {
   metrics::OpsSnapshot s;
   s.driver = std::string(capture.driver_name());
   s.events_by_type = capture.events_by_type();
   s.malformed_events = capture.decode_errors();
   for (const auto& c : capture.cpu_stats()) s.cpus.push_back({c.events, c.drops, c.drops_fault});
-  const auto& es = engine.stats();
+  const auto es = engine.stats();
   s.rule_evaluations = es.evaluations;
   std::unordered_map<std::string_view, rules::Priority> priorities;
   if (engine.ruleset())
@@ -40,11 +41,12 @@ metrics::OpsSnapshot gather_snapshot(const CaptureSession& capture, const engine
     s.rules.push_back({rule, it == priorities.end() ? "" : std::string(rules::priority_name(it->second)), n});
   }
   s.outputs = outputs.stats();
-  const auto st = state.stats();
+  const auto st = engine.state_stats();
   s.processes = st.processes;
   s.threads = st.threads;
   s.fds = st.fds;
-  s.engine_cpu_seconds = metrics::thread_cpu_seconds();
+  // The event loop's thread (decoding, and with one worker everything) and the workers.
+  s.engine_cpu_seconds = metrics::thread_cpu_seconds() + engine.worker_cpu_seconds();
   s.process_cpu_seconds = metrics::process_cpu_seconds();
   s.rss_bytes = metrics::resident_bytes();
   return s;

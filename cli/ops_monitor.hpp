@@ -14,17 +14,17 @@
 #include "rtsec/metrics/http_endpoint.hpp"
 #include "rtsec/metrics/ops_config.hpp"
 #include "rtsec/metrics/ops_snapshot.hpp"
-#include "rtsec/engine/engine.hpp"
+#include "rtsec/engine/partitioned_engine.hpp"
 #include "rtsec/output/dispatcher.hpp"
-#include "rtsec/state/state.hpp"
 
 namespace rtsec::cli {
 
 class CaptureSession;
 
 // The figures of a live run, read on the event loop's thread.
-metrics::OpsSnapshot gather_snapshot(const CaptureSession& capture, const engine::Engine& engine,
-                                     const state::State& state, const output::Dispatcher& outputs);
+metrics::OpsSnapshot gather_snapshot(const CaptureSession& capture,
+                                     const engine::PartitionedEngine& engine,
+                                     const output::Dispatcher& outputs);
 
 class OpsMonitor {
  public:

@@ -18,7 +18,7 @@
 #include "rtsec/container/registry.hpp"
 #include "rtsec/enforcement/enforcer.hpp"
 #include "replay_session.hpp"
-#include "rtsec/engine/engine.hpp"
+#include "rtsec/engine/partitioned_engine.hpp"
 #include "rtsec/engine/field.hpp"
 #include "rtsec/engine/ruleset.hpp"
 #include "rtsec/metrics/ops_config.hpp"
@@ -247,16 +247,20 @@ int run_detection(const RunOptions& o) {
   // A replayed capture's containers are not this host's runtime's to describe.
   if (o.replay_file) containers_config->enabled = false;
   container::Registry containers(*containers_config);
-  state::State state(o.replay_file ? replay_state_options() : state::Options{});
-  if (!o.replay_file) state.seed_from_proc();
-  state.set_containers(&containers);
-  engine::Engine engine(
-      state, [&](output::Alert&& alert) { (*outputs)->emit(std::move(alert)); },
-      config->rule_matching_all);
-  engine.set_ruleset(load.ruleset);
   enforcement::Enforcer enforcer(config->enforcement);
-  engine.set_match_hook([&](const engine::ActiveRule& rule, const DecodedEvent& ev,
-                            output::Alert& alert) { enforcer.on_match(rule, ev, alert); });
+  engine::PartitionOptions partitions;
+  partitions.threads = config->engine_threads;
+  partitions.match_all = config->rule_matching_all;
+  partitions.containers = &containers;
+  if (o.replay_file) partitions.state = replay_state_options();
+  engine::PartitionedEngine engine(
+      std::move(partitions), [&](output::Alert&& alert) { (*outputs)->emit(std::move(alert)); },
+      [&](const engine::ActiveRule& rule, const DecodedEvent& ev, output::Alert& alert) {
+        enforcer.on_match(rule, ev, alert);
+      });
+  if (!o.replay_file) engine.seed_from_proc();
+  engine.set_ruleset(load.ruleset);
+  if (engine.threads() > 1) spdlog::info("engine: {} worker threads", engine.threads());
 
   RulesReloader reloader(paths, config->rules);
   // Between two batches (live) or two blocks (replay): signals and a reloaded ruleset.
@@ -267,6 +271,7 @@ int run_detection(const RunOptions& o) {
       if (on_new_rules) on_new_rules(*fresh);
       engine.set_ruleset(std::move(fresh));
     }
+    engine.flush();
   };
   const auto on_event = [&](const DecodedEvent& ev) { engine.process(ev); };
   const bool json = outputs_config->format.json_output;
@@ -275,8 +280,9 @@ int run_detection(const RunOptions& o) {
   if (o.replay_file) {
     ReplaySession replay(*o.replay_file);
     replay.on_clock([&](int64_t offset) { engine.set_boot_to_wall_ns(offset); });
-    status = replay.run([&](state::Process&& p) { state.restore(std::move(p)); }, on_event,
+    status = replay.run([&](state::Process&& p) { engine.restore(p); }, on_event,
                         [&] { between_batches({}); });
+    engine.drain();
     (*outputs)->shutdown(std::chrono::milliseconds(outputs_config->output_timeout_ms));
     replay.print_stats(json);
   } else {
@@ -299,7 +305,7 @@ int run_detection(const RunOptions& o) {
     }
     if (const auto cmd = capture.command_pid()) {
       // -- CMD: only CMD and its descendants raise alerts.
-      engine.set_scope([&state, cmd = *cmd](const DecodedEvent& ev) {
+      engine.set_scope([cmd = *cmd](const DecodedEvent& ev, state::State& state) {
         const state::Process* p = state.process(static_cast<pid_t>(ev.header().pid));
         for (int depth = 0; p && depth < 256; ++depth, p = state.parent(*p))
           if (p->pid == cmd) return true;
@@ -313,16 +319,17 @@ int run_detection(const RunOptions& o) {
         push_policy(fresh, capture.driver(), enforcer);
       });
       report_enforcements(capture.driver(), enforcer, **outputs);
-      if ((*ops)->tick([&] { return gather_snapshot(capture, engine, state, **outputs); }, **outputs))
+      if ((*ops)->tick([&] { return gather_snapshot(capture, engine, **outputs); }, **outputs))
         CaptureSession::request_stop();
     });
+    engine.drain();
     report_enforcements(capture.driver(), enforcer, **outputs);
     (*ops)->stopping();
     (*outputs)->shutdown(std::chrono::milliseconds(outputs_config->output_timeout_ms));
     capture.print_stats(json);
   }
   std::fprintf(stderr, "rtsec: %s\n", output::format_stats((*outputs)->stats()).c_str());
-  const auto& s = engine.stats();
+  const auto s = engine.stats();
   std::fprintf(stderr, "rtsec: %llu alerts from %llu events\n",
                static_cast<unsigned long long>(s.alerts),
                static_cast<unsigned long long>(s.events));

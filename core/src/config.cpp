@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -86,6 +87,7 @@ class Parser {
         {"rules", &Parser::parse_rule_selectors},
         {"rule_matching", &Parser::parse_rule_matching},
         {"enforcement", &Parser::parse_enforcement},
+        {"engine", &Parser::parse_engine},
         // Parsed by the output module (output::parse_outputs_config) from Config::root.
         {"outputs", &Parser::accept_section},
         // Parsed by the container module (container::parse_containers_config).
@@ -185,6 +187,26 @@ class Parser {
     if (!value.IsMap()) return expected(value, at, path, "a map");
     static const std::vector<KeyRule> kKeys = {{"mode", &Parser::parse_enforcement_mode}};
     return parse_map(value, path, kKeys);
+  }
+
+  // engine: {threads: N}
+  Status parse_engine(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
+    if (value.IsNull()) return Ok{};
+    if (!value.IsMap()) return expected(value, at, path, "a map");
+    static const std::vector<KeyRule> kKeys = {{"threads", &Parser::parse_engine_threads}};
+    return parse_map(value, path, kKeys);
+  }
+
+  Status parse_engine_threads(const YAML::Node& value, const YAML::Node& at,
+                              const std::string& path) {
+    const std::string text = value.IsScalar() ? value.Scalar() : std::string();
+    unsigned n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxEngineThreads)
+      return error(at, path,
+                   "expected a number of threads from 1 to " + std::to_string(kMaxEngineThreads));
+    config_.engine_threads = n;
+    return Ok{};
   }
 
   Status parse_enforcement_mode(const YAML::Node& value, const YAML::Node& at,

@@ -54,6 +54,7 @@ Result<DecodedEvent> decode_event(std::span<const std::byte> bytes) {
     return make_error(fmt::format("event of {} bytes is shorter than the {}-byte header",
                                   bytes.size(), RTSEC_EVENT_HDR_LEN));
   DecodedEvent ev;
+  ev.bytes_ = bytes;
   std::memcpy(&ev.hdr_, bytes.data(), sizeof ev.hdr_);
   const rtsec_event_hdr& hdr = ev.hdr_;
   if (hdr.len != bytes.size())
@@ -90,6 +91,17 @@ Result<DecodedEvent> decode_event(std::span<const std::byte> bytes) {
   if (offset != bytes.size())
     return make_error(fmt::format("{}: {} trailing bytes after the last parameter", info.name,
                                   bytes.size() - offset));
+  return ev;
+}
+
+DecodedEvent DecodedEvent::rebased(std::span<const std::byte> copy) const {
+  DecodedEvent ev = *this;
+  ev.bytes_ = copy;
+  for (size_t i = 0; i < nparams_; ++i) {
+    if (params_[i].empty()) continue;
+    const auto offset = static_cast<size_t>(params_[i].data() - bytes_.data());
+    ev.params_[i] = copy.subspan(offset, params_[i].size());
+  }
   return ev;
 }
 

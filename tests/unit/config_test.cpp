@@ -80,12 +80,25 @@ TEST(Config, UnknownDriverNamesFileLineAndKey) {
             "rtsec.yaml:2: driver.kind: unknown driver 'EBPF' (expected ebpf, kmod or ptrace)");
 }
 
+TEST(Config, EngineThreadsFromOneTo64) {
+  auto one = parse_config("driver:\n  kind: ebpf\n", "rtsec.yaml");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->engine_threads, 1u);
+  auto four = parse_config("engine:\n  threads: 4\n", "rtsec.yaml");
+  ASSERT_TRUE(four.ok()) << four.error().message;
+  EXPECT_EQ(four->engine_threads, 4u);
+  for (const char* bad : {"0", "65", "-1", "two", "2x"})
+    EXPECT_EQ(parse_error(std::string("engine:\n  threads: ") + bad + "\n"),
+              "rtsec.yaml:2: engine.threads: expected a number of threads from 1 to 64")
+        << bad;
+}
+
 TEST(Config, UnknownKeysAreRefusedWithASuggestion) {
   EXPECT_EQ(parse_error("# rtsec\ndrivr:\n  kind: ebpf\n"),
             "rtsec.yaml:2: unknown key 'drivr' (did you mean 'driver'?)");
   EXPECT_EQ(parse_error("driver:\n  kind: ebpf\nalerts: []\n"),
             "rtsec.yaml:3: unknown key 'alerts' (known top-level keys: driver, rules_files, "
-            "rules, rule_matching, enforcement, outputs, containers, metrics, "
+            "rules, rule_matching, enforcement, engine, outputs, containers, metrics, "
             "syscall_event_drops)");
   EXPECT_EQ(parse_error("driver:\n  knd: ebpf\n"),
             "rtsec.yaml:2: unknown key 'driver.knd' (did you mean 'driver.kind'?)");

@@ -35,6 +35,8 @@ enum class EnforcementMode {
   kEnforce  // kill or deny (the default: a rule acts only if it asks to)
 };
 
+inline constexpr unsigned kMaxEngineThreads = 64;
+
 struct Config {
   DriverConfig driver;
   // Rules files and directories, relative ones resolved against the config file's directory.
@@ -42,6 +44,7 @@ struct Config {
   std::vector<RuleSelector> rules;
   bool rule_matching_all = false;  // rule_matching: all (default first, as Falco)
   EnforcementMode enforcement = EnforcementMode::kEnforce;  // enforcement.mode
+  unsigned engine_threads = 1;  // engine.threads: workers the events are partitioned over
   // The whole document, for sections parsed by their own modules (outputs:).
   YAML::Node root;
   std::filesystem::path source;  // the file it came from; empty for defaults

@@ -44,9 +44,16 @@ class DecodedEvent {
   std::optional<uint64_t> uint_param(std::string_view name) const;
   std::optional<std::string_view> string_param(std::string_view name) const;
 
+  // The whole event, header included, as it was decoded.
+  std::span<const std::byte> bytes() const { return bytes_; }
+  // The same event over `copy`, a byte-for-byte copy of bytes() that outlives this view: no
+  // second validation (the engine's workers take events this way).
+  DecodedEvent rebased(std::span<const std::byte> copy) const;
+
  private:
   friend Result<DecodedEvent> decode_event(std::span<const std::byte> bytes);
   rtsec_event_hdr hdr_{};
+  std::span<const std::byte> bytes_;
   const EventInfo* info_ = nullptr;
   size_t nparams_ = 0;
   std::array<std::span<const std::byte>, RTSEC_MAX_PARAMS> params_{};

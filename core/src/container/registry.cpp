@@ -37,43 +37,39 @@ Registry::~Registry() {
   for (auto& t : threads_) t.join();
 }
 
-void Registry::refresh() {
-  if (!has_results_.load(std::memory_order_acquire)) return;
-  decltype(results_) results;
-  {
-    std::lock_guard lock(mutex_);
-    results.swap(results_);
-    has_results_.store(false, std::memory_order_relaxed);
-  }
-  for (auto& [id, info] : results) {
-    asked_.erase(id);
-    if (!info) {
-      known_.erase(id);
-      continue;
-    }
-    if (known_.size() >= config_.max_containers) known_.clear();  // rare: a huge host
-    known_[id] = std::move(info);
-  }
+void Registry::View::refresh() {
+  if (registry_.generation_.load(std::memory_order_acquire) == generation_) return;
+  std::lock_guard lock(registry_.mutex_);
+  known_ = registry_.known_;
+  generation_ = registry_.generation_.load(std::memory_order_relaxed);
 }
 
-const ContainerInfo* Registry::find(std::string_view full_id) {
-  if (sources_.empty() || full_id.empty()) return nullptr;
+const ContainerInfo* Registry::View::find(std::string_view full_id) {
+  if (registry_.sources_.empty() || full_id.empty()) return nullptr;
   // Heterogeneous lookup would avoid this copy; ids are short and found ones are cached.
-  const std::string id(full_id);
+  std::string id(full_id);
   if (const auto it = known_.find(id); it != known_.end()) return it->second.get();
-  request(id);
+  registry_.ask(std::move(id));
   return nullptr;
 }
 
-void Registry::request(std::string_view full_id) {
-  if (sources_.empty() || full_id.empty()) return;
+void Registry::View::request(std::string_view full_id) {
+  if (registry_.sources_.empty() || full_id.empty()) return;
   std::string id(full_id);
   if (known_.count(id)) return;
+  registry_.ask(std::move(id));
+}
+
+void Registry::ask(std::string id) {
   const auto now = std::chrono::steady_clock::now();
-  if (const auto it = asked_.find(id); it != asked_.end() && now - it->second < config_.retry)
-    return;
-  if (asked_.size() >= config_.max_containers) asked_.clear();
-  asked_[id] = now;
+  {
+    std::lock_guard lock(mutex_);
+    if (known_.count(id)) return;  // found since the asking view's last refresh
+    if (const auto it = asked_.find(id); it != asked_.end() && now - it->second < config_.retry)
+      return;
+    if (asked_.size() >= config_.max_containers) asked_.clear();
+    asked_[id] = now;
+  }
   enqueue(std::move(id));
 }
 
@@ -88,8 +84,14 @@ void Registry::enqueue(std::string id) {
 
 void Registry::publish(std::string id, std::shared_ptr<const ContainerInfo> info) {
   std::lock_guard lock(mutex_);
-  results_.emplace_back(std::move(id), std::move(info));
-  has_results_.store(true, std::memory_order_release);
+  asked_.erase(id);
+  if (!info) {
+    known_.erase(id);
+  } else {
+    if (known_.size() >= config_.max_containers) known_.clear();  // rare: a huge host
+    known_[std::move(id)] = std::move(info);
+  }
+  generation_.fetch_add(1, std::memory_order_release);
 }
 
 void Registry::note_unreachable(Source& source, const std::string& why) const {

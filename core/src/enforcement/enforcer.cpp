@@ -115,6 +115,7 @@ std::string_view enforced_by_name(uint8_t by) {
 }
 
 void Enforcer::use(CompiledPolicy policy, const std::vector<uint8_t>& by) {
+  std::lock_guard lock(mutex_);
   policy_ = std::move(policy);
   state_.clear();
   std::vector<uint8_t> weakest(policy_.rules.size(), 0xff);
@@ -136,8 +137,11 @@ void Enforcer::use(CompiledPolicy policy, const std::vector<uint8_t>& by) {
 void Enforcer::on_match(const engine::ActiveRule& rule, const DecodedEvent& ev,
                         output::Alert& alert) {
   if (mode_ == EnforcementMode::kOff || rule.rule.actions.empty()) return;
-  auto it = state_.find(&rule);
-  const RuleState s = it != state_.end() ? it->second : RuleState{rule.rule.actions.front()};
+  RuleState s{rule.rule.actions.front()};
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = state_.find(&rule); it != state_.end()) s = it->second;
+  }
   const std::string action(action_name(s.action));
   std::string by(enforced_by_name(s.by));
   std::string note;
@@ -163,6 +167,7 @@ void Enforcer::on_match(const engine::ActiveRule& rule, const DecodedEvent& ev,
 }
 
 std::optional<output::Alert> Enforcer::report(const rtsec_enforcement& rec) const {
+  std::lock_guard lock(mutex_);
   if (rec.rule_id >= policy_.rules.size()) return std::nullopt;
   const engine::ActiveRule& rule = *policy_.rules[rec.rule_id];
   const Action action = rec.action == RTSEC_ACTION_DENY ? Action::kDeny : Action::kKill;

@@ -5,8 +5,8 @@
 
 namespace rtsec::engine {
 
-Engine::Engine(state::State& state, AlertSink sink, bool match_all)
-    : state_(state), sink_(std::move(sink)), match_all_(match_all), ctx_(state) {
+Engine::Engine(state::State& state, state::WrittenFiles& written, AlertSink sink, bool match_all)
+    : state_(state), sink_(std::move(sink)), match_all_(match_all), written_(written), ctx_(state) {
   ctx_.written_files = &written_;
 }
 
@@ -49,7 +49,7 @@ void Engine::process(const DecodedEvent& ev) {
   ++stats_.events;
   state_.on_event(ev);
   track_writes(ev);
-  if (ruleset_ && (!scope_ || scope_(ev))) {
+  if (ruleset_ && (!scope_ || scope_(ev, state_))) {
     ctx_.reset(ev, stats_.events);
     for (const ActiveRule* rule : ruleset_->for_type(ev.header().type)) {
       ++stats_.evaluations;
@@ -62,6 +62,11 @@ void Engine::process(const DecodedEvent& ev) {
       if (!match_all_) break;
     }
   }
+  state_.after_event(ev);
+}
+
+void Engine::follow(const DecodedEvent& ev) {
+  state_.on_event(ev);
   state_.after_event(ev);
 }
 

@@ -432,7 +432,7 @@ void add_exe_fields(FieldTable& t) {
            [](EvalContext& c, ValueList& out) {
              const Process* p = known_process(c);
              if (!p || !c.written_files || p->exepath.empty()) return false;
-             out.add_bool(c.written_files->writer(p->exepath) != nullptr);
+             out.add_bool(c.written_files->writer(p->exepath).has_value());
              return true;
            });
   t.simple("proc.exe_writer", FT::kString,
@@ -440,9 +440,9 @@ void add_exe_fields(FieldTable& t) {
            [](EvalContext& c, ValueList& out) {
              const Process* p = known_process(c);
              if (!p || !c.written_files) return false;
-             const std::string* writer = c.written_files->writer(p->exepath);
+             auto writer = c.written_files->writer(p->exepath);
              if (!writer) return false;
-             out.add_string(*writer);
+             out.add_owned_string(std::move(*writer));
              return true;
            });
   auto exe_number = [&t](std::string_view name, FT type, std::string_view desc,

@@ -8,6 +8,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "proc_reader.hpp"
@@ -26,17 +27,24 @@ constexpr uint64_t kGoneNs = 5'000'000'000;
 constexpr size_t kMaxGone = 4096;
 constexpr size_t kMaxRecentExits = 8192;
 
-bool is_fork(uint16_t type) {
-  return type == RTSEC_EVT_CLONE || type == RTSEC_EVT_CLONE3 || type == RTSEC_EVT_FORK ||
-         type == RTSEC_EVT_VFORK;
-}
-
 void set_cwd(Process& p, std::string_view cwd) {
   while (cwd.size() > 1 && cwd.back() == '/') cwd.remove_suffix(1);
   p.cwd.assign(cwd);
 }
 
 }  // namespace
+
+bool is_fork(uint16_t type) {
+  return type == RTSEC_EVT_CLONE || type == RTSEC_EVT_CLONE3 || type == RTSEC_EVT_FORK ||
+         type == RTSEC_EVT_VFORK;
+}
+
+bool is_exec(uint16_t type) { return type == RTSEC_EVT_EXECVE || type == RTSEC_EVT_EXECVEAT; }
+
+bool changes_process_tree(uint16_t type) {
+  return is_fork(type) || is_exec(type) || type == RTSEC_EVT_PROCEXIT ||
+         (type >= RTSEC_EVT_SETUID && type <= RTSEC_EVT_CAPSET);
+}
 
 std::vector<uint16_t> required_events() {
   std::vector<uint16_t> out;
@@ -127,6 +135,7 @@ void State::seed_from_proc() {
 }
 
 bool State::restore(Process p) {
+  if (!keeps(p.pid)) p.fds.clear();
   Process* slot = insert(p.pid);
   if (!slot) return false;
   *slot = std::move(p);
@@ -140,7 +149,7 @@ pid_t State::member_of(const std::string& container_id, pid_t except) const {
 }
 
 void State::set_containers(container::Registry* registry) {
-  containers_ = registry;
+  containers_ = registry ? std::make_unique<container::Registry::View>(*registry) : nullptr;
   if (!containers_) return;
   for (const auto& [pid, p] : procs_)
     if (!p.container_id.empty()) containers_->request(p.container_id);
@@ -226,7 +235,7 @@ void State::on_event(const DecodedEvent& ev) {
   if (type == RTSEC_EVT_PROCEXIT) return;  // after_event: rules still see the process
 
   Process* p = find_or_load(static_cast<pid_t>(h.pid));
-  const bool exec = type == RTSEC_EVT_EXECVE || type == RTSEC_EVT_EXECVEAT;
+  const bool exec = is_exec(type);
   if (!p && exec && return_value(ev) == 0) {
     // Gone from /proc by now, yet its exec tells all the state needs.
     gone_.erase(static_cast<pid_t>(h.pid));
@@ -248,16 +257,34 @@ void State::after_event(const DecodedEvent& ev) {
   }
 }
 
-void State::on_fork(const DecodedEvent& ev) {
-  const auto& h = ev.header();
+std::optional<ForkParties> fork_parties(const DecodedEvent& ev) {
+  if (!is_fork(ev.header().type)) return std::nullopt;
   const auto res = return_value(ev);
-  if (!res || *res < 0) return;
+  if (!res || *res < 0) return std::nullopt;
+  const pid_t tid = static_cast<pid_t>(ev.header().tid), pid = static_cast<pid_t>(ev.header().pid);
+  if (*res == 0) {
+    if (tid != pid) return ForkParties{tid, pid, true, true};
+    // The image the child copies is its parent's (wrong only for CLONE_PARENT).
+    const auto ppid = static_cast<pid_t>(int_param(ev, Param::kPpid).value_or(0));
+    return ForkParties{pid, ppid, false, true};
+  }
+  const bool thread = uint_param(ev, Param::kFlags).value_or(0) & CLONE_THREAD;
+  return ForkParties{static_cast<pid_t>(*res), pid, thread, false};
+}
+
+void State::on_fork(const DecodedEvent& ev) {
+  const bool image_set = std::exchange(fork_image_set_, false);
+  const std::optional<Process> image = std::exchange(fork_image_, std::nullopt);
+  const auto parties = fork_parties(ev);
+  if (!parties) return;
+  const auto& h = ev.header();
   const uint64_t flags = uint_param(ev, Param::kFlags).value_or(0);
-  const pid_t tid = static_cast<pid_t>(h.tid), pid = static_cast<pid_t>(h.pid);
+  const pid_t pid = static_cast<pid_t>(h.pid);
 
   // A new thread, from either side: count it once; not when it already ended (a creator's
   // side reported after the thread's exit).
-  auto add_thread = [&](pid_t new_tid) {
+  if (parties->thread) {
+    const pid_t new_tid = parties->child;
     if (const auto it = recent_exits_.find(new_tid);
         it != recent_exits_.end() && it->second.tgid == pid) {
       recent_exits_.erase(it);
@@ -265,22 +292,14 @@ void State::on_fork(const DecodedEvent& ev) {
     }
     Process* p = find_or_load(pid);
     if (p && threads_.try_emplace(new_tid, pid).second) ++p->threads;
-  };
-  pid_t child, source, ppid;
-  bool child_side;
-  if (*res == 0) {
-    if (tid != pid) return add_thread(tid);
-    child = pid;
-    ppid = static_cast<pid_t>(int_param(ev, Param::kPpid).value_or(0));
-    source = ppid;  // the image the child copies (wrong only for CLONE_PARENT)
-    child_side = true;
-  } else {
-    if (flags & CLONE_THREAD) return add_thread(static_cast<pid_t>(*res));
-    child = static_cast<pid_t>(*res);
-    source = pid;
-    Process* caller = find_or_load(pid);
-    ppid = (flags & CLONE_PARENT) && caller ? caller->ppid : pid;
-    child_side = false;
+    return;
+  }
+  const pid_t child = parties->child, source = parties->source;
+  const bool child_side = parties->child_side;
+  pid_t ppid = source;
+  if (!child_side && (flags & CLONE_PARENT)) {
+    const Process* caller = find_or_load(pid);
+    ppid = caller ? caller->ppid : pid;
   }
 
   const uint64_t ts = h.ts_ns;
@@ -305,8 +324,14 @@ void State::on_fork(const DecodedEvent& ev) {
     }
   }
 
-  const Process* src = source > 0 ? find_or_load(source) : nullptr;
+  const Process* src = nullptr;
+  if (image_set) {
+    src = image ? &*image : nullptr;
+  } else if (source > 0) {
+    src = find_or_load(source);
+  }
   Process copy = src ? *src : Process{};
+  if (!keeps(child)) copy.fds.clear();
   gone_.erase(child);
   Process* c = insert(child);
   if (!c) return;
@@ -396,8 +421,9 @@ void State::on_exec(const DecodedEvent& ev, Process& p) {
       it = it->second == p.pid ? threads_.erase(it) : std::next(it);
     p.threads = 1;
   }
-  if (options_.proc_at_exec) reader_->read_after_exec(p.pid, p, options_.max_env_bytes);
-  if (options_.proc_at_exec && !p.exe_known && !p.container_id.empty()) {
+  if (!options_.proc_at_exec || !keeps(p.pid)) return;
+  reader_->read_after_exec(p.pid, p, options_.max_env_bytes);
+  if (!p.exe_known && !p.container_id.empty()) {
     // Gone already (a short-lived program): the container's upper layer still tells drift,
     // through the mounts another process of the container shows.
     const pid_t member =

@@ -5,9 +5,10 @@
 // asks for what is not. A worker thread inspects containers through each runtime's API
 // in turn; a watcher per runtime follows its event stream, so a starting container is
 // inspected before (or while) its first events flow and a destroyed one is forgotten.
-// Results reach the event thread at refresh(), once per event, so pointers find() gave
-// stay valid for the whole event. A runtime that cannot be reached is reported once
-// (until it answers again) and its fields read <NA>.
+// Each event thread reads through its own View (the engine's workers have one each);
+// results reach a view at refresh(), once per event, so pointers find() gave stay valid
+// for the whole event. A runtime that cannot be reached is reported once (until it
+// answers again) and its fields read <NA>.
 #pragma once
 
 #include <atomic>
@@ -42,20 +43,34 @@ Lookup lookup_container(const ContainersConfig& config, std::string_view id_or_n
 
 class Registry {
  public:
+  // What one event thread sees: a copy of the found metadata, taken in at refresh().
+  class View {
+   public:
+    explicit View(Registry& registry) : registry_(registry) {}
+    // Takes in what the background found since the last call.
+    void refresh();
+    // The metadata of the container with this full id; nullptr while unknown (it is then
+    // asked for, at most once per retry interval).
+    const ContainerInfo* find(std::string_view full_id);
+    // Asks for a container ahead of its fields being read (a process seen in it).
+    void request(std::string_view full_id);
+
+   private:
+    Registry& registry_;
+    uint64_t generation_ = 0;
+    std::unordered_map<std::string, std::shared_ptr<const ContainerInfo>> known_;
+  };
+
   // Starts the worker and the watchers; without endpoints, find() is always nullptr.
   explicit Registry(ContainersConfig config);
   ~Registry();
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
-  // --- The event thread only ---
-  // Takes in what the background found since the last call.
-  void refresh();
-  // The metadata of the container with this full id; nullptr while unknown (it is then
-  // asked for, at most once per retry interval).
-  const ContainerInfo* find(std::string_view full_id);
-  // Asks for a container ahead of its fields being read (a process seen in it).
-  void request(std::string_view full_id);
+  // The registry's own view, for a program with one event thread.
+  void refresh() { own_view_.refresh(); }
+  const ContainerInfo* find(std::string_view full_id) { return own_view_.find(full_id); }
+  void request(std::string_view full_id) { own_view_.request(full_id); }
 
   RegistryStats stats() const;
   const ContainersConfig& config() const { return config_; }
@@ -74,6 +89,8 @@ class Registry {
   void watch(Source& source);
   void publish(std::string id, std::shared_ptr<const ContainerInfo> info);
   void enqueue(std::string id);
+  // Queues a lookup unless one was asked for within the retry interval.
+  void ask(std::string id);
   // Logs one warning per outage of `source`.
   void note_unreachable(Source& source, const std::string& why) const;
   void note_reachable(Source& source) const;
@@ -82,20 +99,18 @@ class Registry {
   std::atomic<bool> stop_{false};
   std::vector<std::unique_ptr<Source>> sources_;
 
-  // Shared with the background threads.
+  // Shared with the background threads and the views.
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::string> queue_;
-  // Found metadata; nullptr: forget the container (destroyed).
-  std::vector<std::pair<std::string, std::shared_ptr<const ContainerInfo>>> results_;
-  std::atomic<bool> has_results_{false};
+  // Found metadata; a view copies it when the generation moved.
+  std::unordered_map<std::string, std::shared_ptr<const ContainerInfo>> known_;
+  std::atomic<uint64_t> generation_{0};
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> asked_;
   mutable std::mutex stats_mutex_;
   mutable RegistryStats stats_;
 
-  // The event thread's own.
-  std::unordered_map<std::string, std::shared_ptr<const ContainerInfo>> known_;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> asked_;
-
+  View own_view_{*this};
   std::vector<std::thread> threads_;
 };
 

@@ -8,7 +8,9 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -36,6 +38,7 @@ CompiledPolicy compile_policy(const engine::Ruleset& ruleset, EnforcementMode mo
 // How a rule is enforced, as its alerts say (enforcement.by).
 std::string_view enforced_by_name(uint8_t by);
 
+// Engine workers call on_match() concurrently with the event loop's use() and report().
 class Enforcer {
  public:
   explicit Enforcer(EnforcementMode mode) : mode_(mode) {}
@@ -52,7 +55,7 @@ class Enforcer {
   // An action a driver reported, as an alert; nullopt for an unknown rule.
   std::optional<output::Alert> report(const rtsec_enforcement& rec) const;
 
-  uint64_t post_hoc_kills() const { return post_hoc_kills_; }
+  uint64_t post_hoc_kills() const { return post_hoc_kills_.load(std::memory_order_relaxed); }
 
  private:
   struct RuleState {
@@ -60,9 +63,10 @@ class Enforcer {
     uint8_t by = RTSEC_ENFORCED_NONE;  // the weakest of its table rows
   };
   EnforcementMode mode_;
+  mutable std::mutex mutex_;  // policy_ and state_
   CompiledPolicy policy_;
   std::unordered_map<const engine::ActiveRule*, RuleState> state_;
-  uint64_t post_hoc_kills_ = 0;
+  std::atomic<uint64_t> post_hoc_kills_{0};
 };
 
 }  // namespace rtsec::enforcement

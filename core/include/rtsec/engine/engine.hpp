@@ -30,8 +30,9 @@ class Engine {
   using AlertSink = std::function<void(output::Alert&&)>;
 
   // match_all: every matching rule alerts (rule_matching: all); otherwise the
-  // first one in load order, as Falco does by default.
-  Engine(state::State& state, AlertSink sink, bool match_all);
+  // first one in load order, as Falco does by default. `written` (not owned) is shared by
+  // engines that partition one stream.
+  Engine(state::State& state, state::WrittenFiles& written, AlertSink sink, bool match_all);
 
   // Takes effect from the next event; the previous ruleset is released once
   // no event uses it.
@@ -40,7 +41,8 @@ class Engine {
 
   // Rules are evaluated only for events `scope` accepts (all when unset); the
   // state still follows every event.
-  void set_scope(std::function<bool(const DecodedEvent&)> scope) { scope_ = std::move(scope); }
+  using Scope = std::function<bool(const DecodedEvent&, state::State&)>;
+  void set_scope(Scope scope) { scope_ = std::move(scope); }
 
   // Sees each alert before the sink, with its rule and event (enforcement
   // labels the alert and acts on it).
@@ -48,6 +50,8 @@ class Engine {
   void set_match_hook(MatchHook hook) { match_hook_ = std::move(hook); }
 
   void process(const DecodedEvent& ev);
+  // Only the state follows `ev` (a process another partition keeps): no rule, no alert.
+  void follow(const DecodedEvent& ev);
   // Event timestamps to wall-clock time with this offset instead of this host's (a replay).
   void set_boot_to_wall_ns(int64_t offset) { ctx_.set_boot_to_wall_ns(offset); }
   const EngineStats& stats() const { return stats_; }
@@ -61,9 +65,9 @@ class Engine {
   AlertSink sink_;
   bool match_all_;
   std::shared_ptr<const Ruleset> ruleset_;
-  std::function<bool(const DecodedEvent&)> scope_;
+  Scope scope_;
   MatchHook match_hook_;
-  state::WrittenFiles written_;
+  state::WrittenFiles& written_;
   EvalContext ctx_;
   EngineStats stats_;
   std::string old_path_, new_path_;  // reused by track_writes

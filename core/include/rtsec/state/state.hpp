@@ -16,20 +16,19 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "rtsec/container/registry.hpp"
 #include "rtsec/decoder.hpp"
 #include "rtsec/state/process.hpp"
 #include "rtsec/state/users.hpp"
 
-namespace rtsec::container {
-class Registry;
-struct ContainerInfo;
-}  // namespace rtsec::container
 
 namespace rtsec::state {
 
@@ -40,6 +39,22 @@ class ProcReader;
 // with the rules' types to the driver. Datagram peers (sendto, recvfrom ...) are followed
 // when the rules capture those events anyway.
 std::vector<uint16_t> required_events();
+
+bool is_fork(uint16_t type);
+bool is_exec(uint16_t type);
+// Forks, execs, exits and identity changes: what every partition of the engine follows to
+// know the whole process tree.
+bool changes_process_tree(uint16_t type);
+
+// Who a successful fork event (either side) involves.
+struct ForkParties {
+  pid_t child;   // the new process, or the new thread's id
+  pid_t source;  // the process whose image the child copies (its creator; the new thread's process)
+  bool thread;   // CLONE_THREAD: a thread of `source`, no new process
+  bool child_side;  // reported by the child (res 0) rather than by its creator
+};
+// nullopt for a failed fork or a non-fork event.
+std::optional<ForkParties> fork_parties(const DecodedEvent& ev);
 
 struct Options {
   std::string proc_root = "/proc";  // a test may point at a fake tree
@@ -70,6 +85,12 @@ class State {
   State(const State&) = delete;
   State& operator=(const State&) = delete;
 
+  // Where the engine is partitioned (engine/partitioned_engine.hpp), this state keeps the
+  // fds and the /proc details of the processes `keeps` accepts, and of the others only
+  // what the process tree needs (names, ids, lineage). Unset: it keeps every process.
+  void set_keeper(std::function<bool(pid_t)> keeps) { keeps_ = std::move(keeps); }
+  bool keeps(pid_t pid) const { return !keeps_ || keeps_(pid); }
+
   // Reads every process (and, with seed_fds, its fds) from /proc.
   void seed_from_proc();
   // Adds a process as recorded elsewhere (a capture file's snapshot) instead of /proc;
@@ -78,6 +99,13 @@ class State {
 
   void on_event(const DecodedEvent& ev);
   void after_event(const DecodedEvent& ev);
+  // The next fork event's child copies `image` (nullopt: nothing is known of its source)
+  // instead of the source in this table: the engine's worker that keeps the child gets it
+  // from the worker that keeps the source.
+  void use_fork_image(std::optional<Process> image) {
+    fork_image_ = std::move(image);
+    fork_image_set_ = true;
+  }
 
   // nullptr when unknown. Pointers stay valid until after_event() or purge_dead().
   Process* process(pid_t pid);
@@ -90,10 +118,10 @@ class State {
   const FdInfo* fd_or_load(const Process& p, int64_t fd);
   const FdInfo* fd(const Process& p, int64_t fd) const;
 
-  // Container metadata comes from `registry` (not owned; null: none), which every event
-  // refreshes; the containers of the processes known so far are asked for at once.
+  // Container metadata comes from `registry` (not owned; null: none), through a view of
+  // this state's own that every event refreshes; the containers of the processes known so
+  // far are asked for at once.
   void set_containers(container::Registry* registry);
-  container::Registry* containers() const { return containers_; }
   // The metadata of p's container; nullptr on the host or while not known (yet).
   const container::ContainerInfo* container(const Process& p);
 
@@ -150,12 +178,15 @@ class State {
   std::unordered_map<pid_t, uint64_t> gone_;   // pids /proc lacked -> when we asked
   std::unordered_map<pid_t, RecentExit> recent_exits_;
   UserDirectory users_;
-  container::Registry* containers_ = nullptr;
+  std::unique_ptr<container::Registry::View> containers_;
   std::unique_ptr<ProcReader> reader_;
   uint64_t now_ns_ = 0;
   uint64_t last_purge_ns_ = 0;
   uint64_t last_full_purge_ns_ = 0;
   bool fd_name_changed_ = false;
+  std::function<bool(pid_t)> keeps_;
+  bool fork_image_set_ = false;
+  std::optional<Process> fork_image_;
   Stats counters_;
 };
 

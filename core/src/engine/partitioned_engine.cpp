@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtsec/engine/partitioned_engine.hpp"
+
+#include <pthread.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+namespace rtsec::engine {
+namespace {
+
+// A batch holds at least this many bytes of events; it never grows past its first
+// allocation, so the event views into it stay valid.
+constexpr size_t kMinBatchBytes = 4 * RTSEC_MAX_EVENT_LEN;
+constexpr auto kStateStatsInterval = std::chrono::seconds(1);
+
+}  // namespace
+
+size_t partition_of(pid_t pid, size_t workers) {
+  // Fibonacci hashing: consecutive pids spread over the workers.
+  return (static_cast<uint32_t>(pid) * 2654435769u >> 8) % workers;
+}
+
+struct PartitionedEngine::Batch {
+  struct Item {
+    DecodedEvent ev;  // a view into `bytes`
+    uint64_t seq;     // position in the whole stream
+    bool keeper;      // this worker keeps the event's process: it evaluates the rules
+  };
+  std::vector<std::byte> bytes;
+  std::vector<Item> items;
+  std::shared_ptr<const Ruleset> ruleset;
+};
+
+struct PartitionedEngine::Worker {
+  unsigned index = 0;
+  std::unique_ptr<state::State> state;
+  std::unique_ptr<Engine> engine;
+
+  // The caller's side.
+  std::unique_ptr<Batch> filling;
+  uint64_t passed = 0;  // events appended
+
+  std::mutex mutex;
+  std::condition_variable wake;  // to the worker: a batch is queued, or stop
+  std::condition_variable room;  // to the caller: a batch was processed
+  std::deque<std::unique_ptr<Batch>> queue;
+  std::vector<std::unique_ptr<Batch>> spare;
+  uint64_t done = 0;  // events processed
+  bool stop = false;
+
+  mutable std::mutex stats_mutex;
+  EngineStats stats;
+  state::Stats state_stats;
+  std::chrono::steady_clock::time_point state_stats_at{};
+
+  clockid_t cpu_clock{};
+  std::thread thread;
+};
+
+// Where workers meet: how far each got through the process-tree events (which all of
+// them see), and the images of forking processes on their way to the child's worker.
+struct PartitionedEngine::Crossing {
+  std::mutex mutex;
+  std::condition_variable moved;
+  std::vector<uint64_t> reached;
+  std::unordered_map<uint64_t, std::optional<state::Process>> images;  // by fork event seq
+};
+
+PartitionedEngine::PartitionedEngine(PartitionOptions options, Engine::AlertSink sink,
+                                     Engine::MatchHook hook)
+    : options_(std::move(options)),
+      sink_(std::move(sink)),
+      hook_(std::move(hook)),
+      crossing_(std::make_unique<Crossing>()) {
+  const unsigned n = std::max(1u, options_.threads);
+  options_.batch_events = std::max<size_t>(1, options_.batch_events);
+  options_.queue_batches = std::max<size_t>(1, options_.queue_batches);
+  crossing_->reached.assign(n, 0);
+  // One worker at a time reaches the outputs and the enforcer.
+  auto alert_mutex = std::make_shared<std::mutex>();
+  auto locked_sink = [this, alert_mutex](output::Alert&& alert) {
+    std::lock_guard lock(*alert_mutex);
+    sink_(std::move(alert));
+  };
+  for (unsigned i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->index = i;
+    w->state = std::make_unique<state::State>(options_.state);
+    if (n > 1) w->state->set_keeper([n, i](pid_t pid) { return partition_of(pid, n) == i; });
+    w->state->set_containers(options_.containers);
+    w->engine = std::make_unique<Engine>(*w->state, written_, locked_sink, options_.match_all);
+    if (hook_)
+      w->engine->set_match_hook([this, alert_mutex](const ActiveRule& rule, const DecodedEvent& ev,
+                                                    output::Alert& alert) {
+        std::lock_guard lock(*alert_mutex);
+        hook_(rule, ev, alert);
+      });
+    workers_.push_back(std::move(w));
+  }
+  if (n == 1) return;
+  for (auto& w : workers_) {
+    w->thread = std::thread([this, w = w.get()] { run(*w); });
+    pthread_getcpuclockid(w->thread.native_handle(), &w->cpu_clock);
+  }
+}
+
+PartitionedEngine::~PartitionedEngine() {
+  drain();
+  for (auto& w : workers_) {
+    if (!w->thread.joinable()) continue;
+    {
+      std::lock_guard lock(w->mutex);
+      w->stop = true;
+    }
+    w->wake.notify_one();
+    w->thread.join();
+  }
+}
+
+unsigned PartitionedEngine::threads() const { return static_cast<unsigned>(workers_.size()); }
+
+PartitionedEngine::Worker& PartitionedEngine::keeper_of(pid_t pid) {
+  return *workers_[partition_of(pid, workers_.size())];
+}
+
+void PartitionedEngine::seed_from_proc() {
+  if (workers_.size() == 1) {
+    workers_[0]->state->seed_from_proc();
+    return;
+  }
+  // Read /proc once; each worker takes every process, and the fds of those it keeps.
+  state::State all(options_.state);
+  all.seed_from_proc();
+  all.for_each_process([&](const state::Process& p) { restore(p); });
+}
+
+bool PartitionedEngine::restore(const state::Process& p) {
+  bool ok = true;
+  for (auto& w : workers_) ok = w->state->restore(p) && ok;
+  return ok;
+}
+
+void PartitionedEngine::set_scope(Engine::Scope scope) {
+  for (auto& w : workers_) w->engine->set_scope(scope);
+}
+
+void PartitionedEngine::set_boot_to_wall_ns(int64_t offset) {
+  for (auto& w : workers_) w->engine->set_boot_to_wall_ns(offset);
+}
+
+void PartitionedEngine::set_ruleset(std::shared_ptr<const Ruleset> ruleset) {
+  ruleset_ = std::move(ruleset);
+  if (workers_.size() == 1) return workers_[0]->engine->set_ruleset(ruleset_);
+  flush();  // events already passed keep the ruleset they were passed under
+}
+
+void PartitionedEngine::process(const DecodedEvent& ev) {
+  if (workers_.size() == 1) return workers_[0]->engine->process(ev);
+  const uint64_t seq = ++seq_;
+  const uint16_t type = ev.header().type;
+  Worker& keeper = keeper_of(static_cast<pid_t>(ev.header().pid));
+  if (!state::changes_process_tree(type)) return append(keeper, ev, seq, true);
+  for (auto& w : workers_) append(*w, ev, seq, w.get() == &keeper);
+  // A fork or an exec makes a worker wait for the others to reach it: it must be on its way.
+  if (state::is_fork(type) || state::is_exec(type)) flush();
+}
+
+void PartitionedEngine::append(Worker& w, const DecodedEvent& ev, uint64_t seq, bool keeper) {
+  const auto bytes = ev.bytes();
+  if (w.filling && (w.filling->items.size() >= options_.batch_events ||
+                    w.filling->bytes.size() + bytes.size() > w.filling->bytes.capacity()))
+    hand_over(w);
+  if (!w.filling) {
+    {
+      std::lock_guard lock(w.mutex);
+      if (!w.spare.empty()) {
+        w.filling = std::move(w.spare.back());
+        w.spare.pop_back();
+      }
+    }
+    if (!w.filling) {
+      w.filling = std::make_unique<Batch>();
+      w.filling->bytes.reserve(std::max(kMinBatchBytes, options_.batch_events * 512));
+      w.filling->items.reserve(options_.batch_events);
+    }
+    w.filling->ruleset = ruleset_;
+  }
+  Batch& b = *w.filling;
+  const size_t offset = b.bytes.size();
+  b.bytes.insert(b.bytes.end(), bytes.begin(), bytes.end());  // within capacity: no move
+  b.items.push_back({ev.rebased(std::span(b.bytes).subspan(offset, bytes.size())), seq, keeper});
+  ++w.passed;
+}
+
+void PartitionedEngine::hand_over(Worker& w) {
+  if (!w.filling || w.filling->items.empty()) return;
+  {
+    std::unique_lock lock(w.mutex);
+    w.room.wait(lock, [&] { return w.queue.size() < options_.queue_batches; });
+    w.queue.push_back(std::move(w.filling));
+  }
+  w.wake.notify_one();
+}
+
+void PartitionedEngine::flush() {
+  if (workers_.size() == 1) return;
+  for (auto& w : workers_) hand_over(*w);
+}
+
+void PartitionedEngine::drain() {
+  if (workers_.size() == 1) return;
+  flush();
+  for (auto& w : workers_) {
+    std::unique_lock lock(w->mutex);
+    w->room.wait(lock, [&] { return w->done == w->passed; });
+  }
+}
+
+void PartitionedEngine::run(Worker& w) {
+  for (;;) {
+    std::unique_ptr<Batch> b;
+    {
+      std::unique_lock lock(w.mutex);
+      w.wake.wait(lock, [&] { return !w.queue.empty() || w.stop; });
+      if (w.queue.empty()) return;
+      b = std::move(w.queue.front());
+      w.queue.pop_front();
+    }
+    if (b->ruleset != w.engine->ruleset()) w.engine->set_ruleset(b->ruleset);
+    for (const auto& item : b->items) handle(w, item.ev, item.seq, item.keeper);
+    const size_t n = b->items.size();
+    b->items.clear();
+    b->bytes.clear();
+    b->ruleset.reset();
+    publish_stats(w, std::chrono::steady_clock::now() >= w.state_stats_at + kStateStatsInterval);
+    {
+      std::lock_guard lock(w.mutex);
+      w.done += n;
+      w.spare.push_back(std::move(b));
+    }
+    w.room.notify_all();
+  }
+}
+
+void PartitionedEngine::handle(Worker& w, const DecodedEvent& ev, uint64_t seq, bool keeper) {
+  const uint16_t type = ev.header().type;
+  if (!state::changes_process_tree(type)) return w.engine->process(ev);  // only its keeper has it
+
+  Crossing& x = *crossing_;
+  const auto fork = state::fork_parties(ev);
+  Worker* source_keeper = nullptr;
+  Worker* child_keeper = nullptr;
+  if (fork && !fork->thread) {
+    source_keeper = &keeper_of(fork->source);
+    child_keeper = &keeper_of(fork->child);
+  }
+  {
+    std::lock_guard lock(x.mutex);
+    if (source_keeper == &w && child_keeper != &w) {
+      const state::Process* p = fork->source > 0 ? w.state->find_or_load(fork->source) : nullptr;
+      x.images[seq] = p ? std::optional(*p) : std::nullopt;
+    }
+    x.reached[w.index] = seq;
+  }
+  x.moved.notify_all();
+  if (child_keeper == &w && source_keeper != &w) {
+    std::unique_lock lock(x.mutex);
+    x.moved.wait(lock, [&] { return x.images.count(seq) > 0; });
+    auto it = x.images.find(seq);
+    w.state->use_fork_image(std::move(it->second));
+    x.images.erase(it);
+  }
+  if (keeper && state::is_exec(type)) {
+    // Every event before the exec is processed: a file written just before is seen written.
+    std::unique_lock lock(x.mutex);
+    x.moved.wait(lock, [&] {
+      return std::all_of(x.reached.begin(), x.reached.end(), [&](uint64_t r) { return r >= seq; });
+    });
+  }
+  keeper ? w.engine->process(ev) : w.engine->follow(ev);
+}
+
+void PartitionedEngine::publish_stats(Worker& w, bool with_state) {
+  std::lock_guard lock(w.stats_mutex);
+  w.stats = w.engine->stats();
+  if (!with_state) return;
+  w.state_stats = w.state->stats();
+  w.state_stats_at = std::chrono::steady_clock::now();
+}
+
+EngineStats PartitionedEngine::stats() const {
+  if (workers_.size() == 1) return workers_[0]->engine->stats();
+  EngineStats sum;
+  for (const auto& w : workers_) {
+    std::lock_guard lock(w->stats_mutex);
+    sum.events += w->stats.events;
+    sum.evaluations += w->stats.evaluations;
+    sum.alerts += w->stats.alerts;
+    for (const auto& [rule, n] : w->stats.alerts_by_rule) sum.alerts_by_rule[rule] += n;
+  }
+  return sum;
+}
+
+state::Stats PartitionedEngine::state_stats() const {
+  if (workers_.size() == 1) return workers_[0]->state->stats();
+  state::Stats sum;
+  for (const auto& w : workers_) {
+    std::lock_guard lock(w->stats_mutex);
+    const state::Stats& s = w->state_stats;
+    sum.processes = std::max(sum.processes, s.processes);  // every worker knows every one
+    sum.threads = std::max(sum.threads, s.threads);
+    sum.fds += s.fds;  // each keeps its own processes'
+    sum.loaded_from_proc += s.loaded_from_proc;
+    sum.purged += s.purged;
+    sum.table_full += s.table_full;
+  }
+  return sum;
+}
+
+double PartitionedEngine::worker_cpu_seconds() const {
+  double sum = 0;
+  for (const auto& w : workers_) {
+    if (!w->thread.joinable()) continue;
+    timespec ts{};
+    if (clock_gettime(w->cpu_clock, &ts) == 0) sum += ts.tv_sec + ts.tv_nsec / 1e9;
+  }
+  return sum;
+}
+
+}  // namespace rtsec::engine
