@@ -70,17 +70,50 @@ static __always_inline long read_user_bytes(__u8 *dst, __u32 len, __u64 uptr)
 	return len;
 }
 
-/* The struct file behind fd in task's table, or NULL. */
-static __always_inline struct file *fd_file(struct task_struct *task, long fd)
+/*
+ * The struct file behind fd in the current task's table, or NULL. Where the
+ * kernel has bpf_get_current_task_btf() (5.11+) the way to the table is
+ * plain loads; on 5.10 every step is a bpf_probe_read_kernel() call.
+ */
+static __always_inline struct file *current_fd_file(long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fds, *file = NULL;
+	unsigned int max_fds;
 
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)) {
+		struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+
+		max_fds = fdt->max_fds;
+		fds = fdt->fd;
+	} else {
+		struct fdtable *fdt = BPF_CORE_READ(current_task(), files, fdt);
+
+		if (!fdt)
+			return NULL;
+		max_fds = BPF_CORE_READ(fdt, max_fds);
+		fds = BPF_CORE_READ(fdt, fd);
+	}
+	if (fd < 0 || fd >= max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd & 0xffffff]);
 	return file;
+}
+
+/* dev and ino of the file behind the returned fd, read once per event. */
+static __always_inline bool read_ret_file_id(struct capture_state *st)
+{
+	if (st->file_id == FILE_ID_UNREAD) {
+		struct file *file = current_fd_file(st->ret);
+		struct inode *inode = file ? BPF_CORE_READ(file, f_inode) : NULL;
+
+		st->file_id = FILE_ID_NONE;
+		if (inode) {
+			st->file_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+			st->file_ino = BPF_CORE_READ(inode, i_ino);
+			st->file_id = FILE_ID_FOUND;
+		}
+	}
+	return st->file_id == FILE_ID_FOUND;
 }
 
 static __always_inline __u32 task_tty(struct task_struct *task)
@@ -159,42 +192,13 @@ static __always_inline long read_user_int(__u8 *dst, __u8 type, __u64 uptr)
 	return put_int(dst, type, v, false);
 }
 
-/*
- * Writes parameter i of the event being assembled at off in the event
- * scratch area. Returns the bytes written, 0 when it is not captured,
- * negative when reading it faulted. A global function: verified once.
- */
-__noinline long capture_param(__u32 off, __u32 i)
+/* A parameter read from the current task (sources from RTSEC_SRC_TASK_EXEPATH on). */
+static __always_inline long capture_task_param(__u32 off, __u8 *dst,
+					       const struct rtsec_param_recipe *p)
 {
 	struct task_struct *task = current_task();
-	const struct rtsec_event_recipe *r;
-	const struct rtsec_param_recipe *p;
-	struct capture_state *st;
-	struct event_scratch *ev;
-	__u32 zero = 0;
-	__u8 *dst;
-
-	st = bpf_map_lookup_elem(&capture_state_map, &zero);
-	ev = bpf_map_lookup_elem(&event_scratch_map, &zero);
-	if (!st || !ev || i >= RTSEC_MAX_PARAMS)
-		return 0;
-	r = bpf_map_lookup_elem(&recipes, &st->slot);
-	if (!r)
-		return 0;
-	p = &r->params[bounded(i, RTSEC_MAX_PARAMS - 1)];
-	/* a parameter that would not fit is left out, never cut */
-	if (off + p->max_len > EVENT_CAP)
-		return 0;
-	dst = ev->buf + bounded(off, EVENT_OFF_MASK);
-
-	if ((p->flags & RTSEC_PARAM_IF_SUCCESS) && st->ret < 0)
-		return 0;
-	if ((p->flags & RTSEC_PARAM_IF_FAILURE) && st->ret >= 0)
-		return 0;
 
 	switch (p->source) {
-	case RTSEC_SRC_RET:
-		return put_int(dst, p->type, st->ret, false);
 	case RTSEC_SRC_TASK_EXEPATH: {
 		struct file *exe = BPF_CORE_READ(task, mm, exe_file);
 
@@ -226,6 +230,45 @@ __noinline long capture_param(__u32 off, __u32 i)
 	case RTSEC_SRC_TASK_COMM:
 		return bpf_probe_read_kernel_str(dst, sizeof(task->comm), &task->comm);
 	}
+	return 0;
+}
+
+/*
+ * Writes parameter i of the event being assembled at off in the event
+ * scratch area. Returns the bytes written, 0 when it is not captured,
+ * negative when reading it faulted. A global function: verified once.
+ */
+__noinline long capture_param(__u32 off, __u32 i)
+{
+	const struct rtsec_event_recipe *r;
+	const struct rtsec_param_recipe *p;
+	struct capture_state *st;
+	struct event_scratch *ev;
+	__u32 zero = 0;
+	__u8 *dst;
+
+	st = bpf_map_lookup_elem(&capture_state_map, &zero);
+	ev = bpf_map_lookup_elem(&event_scratch_map, &zero);
+	if (!st || !ev || i >= RTSEC_MAX_PARAMS)
+		return 0;
+	r = bpf_map_lookup_elem(&recipes, &st->slot);
+	if (!r)
+		return 0;
+	p = &r->params[bounded(i, RTSEC_MAX_PARAMS - 1)];
+	/* a parameter that would not fit is left out, never cut */
+	if (off + p->max_len > EVENT_CAP)
+		return 0;
+	dst = ev->buf + bounded(off, EVENT_OFF_MASK);
+
+	if ((p->flags & RTSEC_PARAM_IF_SUCCESS) && st->ret < 0)
+		return 0;
+	if ((p->flags & RTSEC_PARAM_IF_FAILURE) && st->ret >= 0)
+		return 0;
+
+	if (p->source == RTSEC_SRC_RET)
+		return put_int(dst, p->type, st->ret, false);
+	if (p->source >= RTSEC_SRC_TASK_EXEPATH)
+		return capture_task_param(off, dst, p);
 
 	/* Everything below reads syscall arguments or the returned fd. */
 	if (!st->is_syscall)
@@ -250,16 +293,13 @@ __noinline long capture_param(__u32 off, __u32 i)
 		return bpf_probe_read_user(dst, 8, (const void *)uptr) ? -1 : 8;
 	}
 	case RTSEC_SRC_RET_FILE_DEV:
-	case RTSEC_SRC_RET_FILE_INO: {
-		struct file *file = fd_file(task, st->ret);
-		struct inode *inode = file ? BPF_CORE_READ(file, f_inode) : NULL;
-
-		if (!inode)
+		if (!read_ret_file_id(st))
 			return 0;
-		if (p->source == RTSEC_SRC_RET_FILE_DEV)
-			return put_int(dst, p->type, BPF_CORE_READ(inode, i_sb, s_dev), false);
-		return put_int(dst, p->type, BPF_CORE_READ(inode, i_ino), false);
-	}
+		return put_int(dst, p->type, st->file_dev, false);
+	case RTSEC_SRC_RET_FILE_INO:
+		if (!read_ret_file_id(st))
+			return 0;
+		return put_int(dst, p->type, st->file_ino, false);
 	}
 	return 0;
 }

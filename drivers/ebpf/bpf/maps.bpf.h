@@ -60,7 +60,19 @@ struct capture_state {
 	 * states of the parameter loop stay few.
 	 */
 	__u32 off;
-	__u32 pad;
+	/*
+	 * The file behind the returned fd: walked once per event, on the first
+	 * parameter that needs it (an open reports both dev and ino).
+	 */
+	__u32 file_id; /* enum file_id_state */
+	__u64 file_dev;
+	__u64 file_ino;
+};
+
+enum file_id_state {
+	FILE_ID_UNREAD = 0,
+	FILE_ID_FOUND,
+	FILE_ID_NONE,
 };
 
 struct {

@@ -72,6 +72,8 @@ static __always_inline int emit_event(const struct rtsec_event_recipe *r, __u32 
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 zero = 0, nparams, off, faults = 0;
 
+	if ((pid_tgid >> 32) == rtsec_self_tgid)
+		return 0; /* never report the consumer itself */
 	s = bpf_map_lookup_elem(&event_scratch_map, &zero);
 	st = bpf_map_lookup_elem(&capture_state_map, &zero);
 	cnt = bpf_map_lookup_elem(&counters, &zero);
@@ -81,6 +83,7 @@ static __always_inline int emit_event(const struct rtsec_event_recipe *r, __u32 
 	st->slot = slot;
 	st->ret = ret;
 	st->is_syscall = regs != NULL;
+	st->file_id = FILE_ID_UNREAD;
 	if (regs) {
 		st->args[0] = regs->di;
 		st->args[1] = regs->si;
@@ -130,11 +133,7 @@ static __always_inline const struct rtsec_event_recipe *enabled_recipe(__u32 slo
 {
 	const struct rtsec_event_recipe *r = bpf_map_lookup_elem(&recipes, &slot);
 
-	if (!r || !r->enabled)
-		return NULL;
-	if ((bpf_get_current_pid_tgid() >> 32) == rtsec_self_tgid)
-		return NULL;
-	return r;
+	return r && r->enabled ? r : NULL;
 }
 
 SEC("tp_btf/sys_exit")
