@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "rtsec/event_builder.hpp"
@@ -247,26 +248,96 @@ std::optional<EncodedEvent> encode_event(const rtsec_event_recipe& r, const Sysc
   return EncodedEvent{std::move(*bytes), fault};
 }
 
-bool set_integer_param(std::vector<std::byte>& event, unsigned index, uint64_t value) {
-  if (event.size() < RTSEC_EVENT_HDR_LEN) return false;
-  rtsec_event_hdr hdr;
-  std::memcpy(&hdr, event.data(), sizeof hdr);
-  const size_t table = RTSEC_EVENT_HDR_LEN;
-  if (index >= hdr.nparams || table + 2u * hdr.nparams > event.size()) return false;
-  size_t offset = table + 2u * hdr.nparams;
-  uint16_t len = 0;
-  for (unsigned i = 0; i <= index; ++i) {
-    std::memcpy(&len, event.data() + table + 2u * i, sizeof len);
-    if (i < index) offset += len;
+namespace {
+
+// Appends a parameter as it was encoded (wire type `type`, bytes `v`), so
+// that the builder writes the same bytes again.
+void copy_param(EventBuilder& b, uint8_t type, std::span<const std::byte> v) {
+  if (v.empty()) {
+    b.add_empty();
+    return;
   }
-  if ((len != 4 && len != 8) || offset + len > event.size()) return false;
-  if (len == 4) {
-    const auto v32 = static_cast<uint32_t>(value);
-    std::memcpy(event.data() + offset, &v32, 4);
+  const auto text = [&] { return std::string_view(reinterpret_cast<const char*>(v.data()), v.size()); };
+  switch (type) {
+    case RTSEC_PT_PATH:
+    case RTSEC_PT_CHARBUF: b.add_string(text()); return;
+    case RTSEC_PT_CHARBUF_ARRAY: {
+      std::vector<std::string> strings;
+      std::string_view rest = text();
+      while (!rest.empty()) {
+        const size_t nul = rest.find('\0');
+        strings.emplace_back(rest.substr(0, nul));
+        rest = nul == std::string_view::npos ? std::string_view{} : rest.substr(nul + 1);
+      }
+      b.add_strings(strings);
+      return;
+    }
+    case RTSEC_PT_SOCKADDR: b.add_bytes(v); return;
+    case RTSEC_PT_FDPAIR: {
+      int32_t fds[2] = {};
+      std::memcpy(fds, v.data(), std::min(v.size(), sizeof fds));
+      b.add_fdpair(fds[0], fds[1]);
+      return;
+    }
+    default: break;
+  }
+  if (v.size() == 4) {
+    uint32_t u = 0;
+    std::memcpy(&u, v.data(), 4);
+    b.add_uint(u);
   } else {
-    std::memcpy(event.data() + offset, &value, 8);
+    uint64_t u = 0;
+    std::memcpy(&u, v.data(), std::min<size_t>(v.size(), 8));
+    b.add_uint(u);
   }
-  return true;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::byte>> rebuild_with_result(const rtsec_event_recipe& r,
+                                                          std::span<const std::byte> event,
+                                                          int64_t ret,
+                                                          const std::optional<FileId>& ret_file,
+                                                          std::string* error) {
+  auto fail = [&](std::string why) -> std::optional<std::vector<std::byte>> {
+    if (error) *error = std::move(why);
+    return std::nullopt;
+  };
+  rtsec_event_hdr hdr{};
+  if (event.size() < RTSEC_EVENT_HDR_LEN) return fail("event shorter than its header");
+  std::memcpy(&hdr, event.data(), sizeof hdr);
+  const size_t table = RTSEC_EVENT_HDR_LEN, nparams = hdr.nparams;
+  if (hdr.type != r.type || nparams != r.nparams || nparams > RTSEC_MAX_PARAMS ||
+      hdr.len != event.size() || table + 2 * nparams > event.size())
+    return fail("event does not match its recipe");
+  EventBuilder b(hdr.type, hdr.ts_ns, hdr.tid, hdr.pid);
+  size_t offset = table + 2 * nparams;
+  for (size_t i = 0; i < nparams; ++i) {
+    uint16_t len = 0;
+    std::memcpy(&len, event.data() + table + 2 * i, sizeof len);
+    if (offset + len > event.size()) return fail("parameter " + std::to_string(i) + " past the end");
+    const std::span<const std::byte> old = event.subspan(offset, len);
+    offset += len;
+    const rtsec_param_recipe& p = r.params[i];
+    const bool depends_on_ret = p.flags & (RTSEC_PARAM_IF_SUCCESS | RTSEC_PARAM_IF_FAILURE);
+    if (((p.flags & RTSEC_PARAM_IF_SUCCESS) && ret < 0) ||
+        ((p.flags & RTSEC_PARAM_IF_FAILURE) && ret >= 0)) {
+      b.add_empty();
+    } else if (p.source == RTSEC_SRC_RET) {
+      add_integer(b, p.type, static_cast<uint64_t>(ret), false);
+    } else if (p.source == RTSEC_SRC_RET_FILE_DEV || p.source == RTSEC_SRC_RET_FILE_INO) {
+      if (!ret_file) b.add_empty();
+      else add_integer(b, p.type, p.source == RTSEC_SRC_RET_FILE_DEV ? ret_file->dev : ret_file->ino, false);
+    } else if (depends_on_ret && old.empty()) {
+      // Captured only for the other result: what it would hold is not known.
+      return fail("parameter " + std::to_string(i) + " cannot be captured after the fact");
+    } else {
+      copy_param(b, p.type, old);
+    }
+  }
+  auto bytes = b.build();
+  if (!bytes) return fail(bytes.error().message);
+  return std::move(*bytes);
 }
 
 }  // namespace rtsec::ptrace

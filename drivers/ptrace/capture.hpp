@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,9 +74,18 @@ struct EncodedEvent {
 std::optional<EncodedEvent> encode_event(const rtsec_event_recipe& recipe, const SyscallContext& c,
                                          TaskFacts& task, uint64_t ts_ns, std::string* error);
 
-// Overwrites parameter `index` of an encoded event, a fixed-size integer of
-// 4 or 8 bytes, with value. False if the event has no such parameter.
-bool set_integer_param(std::vector<std::byte>& event, unsigned index, uint64_t value);
+// The event of `recipe` encoded in `event`, encoded again for another result:
+// ret, and the file (dev, ino) the returned fd refers to; the parameters
+// captured only on success or only on failure follow the new result, every
+// other one is copied as it was captured (the tracee's memory may have
+// changed since). The header (time, thread) is kept. nullopt (and *error)
+// for an event that does not match its recipe, or a parameter the new result
+// needs but that can only be read at the call (exec's exepath).
+std::optional<std::vector<std::byte>> rebuild_with_result(const rtsec_event_recipe& recipe,
+                                                          std::span<const std::byte> event,
+                                                          int64_t ret,
+                                                          const std::optional<FileId>& ret_file,
+                                                          std::string* error);
 
 // CLOCK_BOOTTIME now, in nanoseconds: the ABI's event clock.
 uint64_t boottime_ns();

@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -91,9 +93,68 @@ std::optional<Ids> parse_ids(const std::string& status) {
   return ids;
 }
 
+// The same inode reached through the same mount: a bind mount of "/" has
+// the same inode but not the mounts below it.
+bool same_mount_and_file(const char* a, const char* b) {
+  struct statx sa {}, sb {};
+  constexpr unsigned kMask = STATX_INO | STATX_MNT_ID;
+  return statx(AT_FDCWD, a, 0, kMask, &sa) == 0 && statx(AT_FDCWD, b, 0, kMask, &sb) == 0 &&
+         (sa.stx_mask & STATX_MNT_ID) && (sb.stx_mask & STATX_MNT_ID) &&
+         sa.stx_mnt_id == sb.stx_mnt_id && sa.stx_ino == sb.stx_ino &&
+         sa.stx_dev_major == sb.stx_dev_major && sa.stx_dev_minor == sb.stx_dev_minor;
+}
+
 bool same_file(const char* a, const char* b) {
   struct stat sa {}, sb {};
   return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+// The descriptor an open would take now, or -1 when it cannot be told or the
+// open would fail with EMFILE instead (the kernel takes the descriptor
+// before it walks the path, so even a missing file says EMFILE then).
+int next_fd(pid_t tid) {
+  const int fd = lowest_free_fd(tid);
+  struct rlimit lim {};
+  if (fd < 0 || prlimit(tid, RLIMIT_NOFILE, nullptr, &lim) != 0) return -1;
+  return static_cast<rlim_t>(fd) < lim.rlim_cur ? fd : -1;
+}
+
+// A failing open: the path walked by the tracer from where the tracee's
+// walk starts, through no symlink (a link could lead to /proc/self, which
+// is the tracer's), ends in ENOENT or ENOTDIR.
+std::optional<OpenPrediction> predict_failure(pid_t tid, int nr, const uint64_t* args,
+                                              const std::string& path) {
+  OwnedFd base;
+  if (path.front() != '/') {
+    const auto dirfd = static_cast<int>(args[0]);
+    const std::string proc = "/proc/" + std::to_string(tid);
+    std::string dir = proc + "/cwd";
+    if (nr == SYS_openat && dirfd != AT_FDCWD) {
+      if (dirfd < 0) return std::nullopt;  // EBADF
+      dir = proc + "/fd/" + std::to_string(dirfd);
+    }
+    base = OwnedFd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (base.get() < 0) return std::nullopt;
+  }
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  const long found = syscall(SYS_openat2, base.get() >= 0 ? base.get() : AT_FDCWD, path.c_str(),
+                             &how, sizeof how);
+  if (found >= 0) {  // there after all: created since the lstat
+    ::close(static_cast<int>(found));
+    return std::nullopt;
+  }
+  const int err = errno;  // ELOOP (a symlink on the way), EACCES...: not predicted
+  if (err != ENOENT && err != ENOTDIR) return std::nullopt;
+  const int fd = next_fd(tid);
+  if (fd < 0) return std::nullopt;
+  OpenPrediction p;
+  p.res = -err;
+  p.fd = fd;
+  p.base = std::move(base);
+  p.path = path;
+  return p;
 }
 
 }  // namespace
@@ -139,9 +200,12 @@ bool tracer_can_stand_in_for(pid_t tid) {
   const auto& b = ours;
   // faccessat(AT_EACCESS) checks with the effective (fs) ids, the groups and
   // the capabilities: all must be the tracee's.
+  // Paths must lead to the same files: the same mount namespace, the same
+  // root (the tracer's root is "/").
   return a && b && a->uid[1] == b->uid[1] && a->uid[3] == b->uid[3] && a->gid[1] == b->gid[1] &&
          a->gid[3] == b->gid[3] && a->groups == b->groups && a->cap_eff == b->cap_eff &&
-         same_file((proc + "/root").c_str(), "/");
+         same_file((proc + "/ns/mnt").c_str(), "/proc/self/ns/mnt") &&
+         same_mount_and_file((proc + "/root").c_str(), "/");
 }
 
 std::optional<OpenPrediction> predict_open(pid_t tid, int nr, const uint64_t* args,
@@ -164,7 +228,10 @@ std::optional<OpenPrediction> predict_open(pid_t tid, int nr, const uint64_t* ar
   if (!resolved) return std::nullopt;
 
   struct stat link {};
-  if (lstat(resolved->c_str(), &link) != 0) return std::nullopt;  // missing: O_CREAT would create
+  if (lstat(resolved->c_str(), &link) != 0) {
+    if (flags & O_CREAT) return std::nullopt;  // it would be created
+    return predict_failure(tid, nr, args, path);
+  }
   if (S_ISLNK(link.st_mode)) {
     if (flags & O_NOFOLLOW) return std::nullopt;  // ELOOP
     char target[PATH_MAX];
@@ -175,9 +242,47 @@ std::optional<OpenPrediction> predict_open(pid_t tid, int nr, const uint64_t* ar
   struct stat st {};
   if (stat(resolved->c_str(), &st) != 0 || !type_accepts(st.st_mode, flags)) return std::nullopt;
   if (faccessat(AT_FDCWD, resolved->c_str(), mode, AT_EACCESS) != 0) return std::nullopt;
-  const int fd = lowest_free_fd(tid);
+  const int fd = next_fd(tid);
   if (fd < 0) return std::nullopt;
-  return OpenPrediction{fd, FileId{abi_dev(st.st_dev), st.st_ino}};
+  OpenPrediction p;
+  p.res = p.fd = fd;
+  p.file = FileId{abi_dev(st.st_dev), st.st_ino};
+  return p;
+}
+
+OpenOutcome confirm_open(const OpenPrediction& p, FdDir& fds) {
+  if (fds.get() < 0) return OpenOutcome{OpenOutcome::kUnconfirmed};
+  const std::optional<FileId> now = fd_file_id(fds, p.fd);
+  if (p.res >= 0) {
+    if (!now) return OpenOutcome{OpenOutcome::kUnconfirmed};  // closed since, or the open failed
+    if (now->dev == p.file.dev && now->ino == p.file.ino) return OpenOutcome{OpenOutcome::kConfirmed};
+    // The path led elsewhere by the time the kernel walked it (a renamed
+    // file, a swapped symlink): the file really opened is the one reported.
+    return OpenOutcome{OpenOutcome::kCorrected, p.res, now};
+  }
+  // A failure leaves no trace: all that can be seen is that the descriptor a
+  // success would have taken is free.
+  if (!now) return OpenOutcome{OpenOutcome::kConfirmed};
+  // Taken. By this open if it holds the file the path names now (created
+  // between the tracer's look and the kernel's); else by a later call.
+  struct stat st {};
+  if (fstatat(p.base.get() >= 0 ? p.base.get() : AT_FDCWD, p.path.c_str(), &st, 0) == 0 &&
+      abi_dev(st.st_dev) == now->dev && st.st_ino == now->ino)
+    return OpenOutcome{OpenOutcome::kCorrected, p.fd, now};
+  return OpenOutcome{OpenOutcome::kUnconfirmed};
+}
+
+OwnedFd& OwnedFd::operator=(OwnedFd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+OwnedFd::~OwnedFd() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace rtsec::ptrace

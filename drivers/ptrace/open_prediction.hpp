@@ -3,14 +3,20 @@
 //
 // The kernel gives a successful open the lowest free descriptor. When the
 // tracee's fd table is its own (no other thread or process can take that
-// descriptor meanwhile) and the file exists, has a type the flags accept,
-// and passes an access check made with the tracee's credentials, the open is
-// predicted to succeed with that descriptor. The event is kept back until
-// the thread's next stop, where the descriptor is looked at: the file it
-// refers to then is the one reported (docs/PTRACE.md says what an
-// unconfirmed prediction means). Anything unusual (O_CREAT of a missing file,
-// O_TMPFILE, /proc paths, a chroot, other credentials) is not predicted: the
-// open then takes the exit stop, as before.
+// descriptor meanwhile) and the tracer sees the filesystem as the tracee does
+// (the same mount namespace, root, effective ids, groups and capabilities):
+// - a file that exists, has a type the flags accept, and passes the access
+//   check is predicted to open with that descriptor;
+// - a path whose walk, made by the tracer through no symlink, ends in ENOENT
+//   or ENOTDIR is predicted to fail with that errno (without O_CREAT).
+// The event is kept back until the thread's next stop, where the descriptor
+// is looked at (confirm_open): the file it refers to then is the one
+// reported, and a predicted failure whose descriptor now holds the file the
+// path names is reported as the success it was (a file created in between).
+// docs/PTRACE.md says what is guaranteed. Anything unusual (O_CREAT of a
+// missing file, O_TMPFILE, /proc paths, symlinks on the way to a missing
+// file, a chroot, other credentials) is not predicted: the open then takes
+// the exit stop, as before.
 #pragma once
 
 #include <sys/types.h>
@@ -23,9 +29,31 @@
 
 namespace rtsec::ptrace {
 
+// Owns a descriptor of the tracer's.
+class OwnedFd {
+ public:
+  OwnedFd() = default;
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  OwnedFd(OwnedFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  OwnedFd& operator=(OwnedFd&& o) noexcept;
+  ~OwnedFd();
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
 struct OpenPrediction {
-  int fd;       // the descriptor the open will return
-  FileId file;  // the file it will refer to, seen from the tracer
+  int64_t res = 0;  // what the open will return: the descriptor, or -errno
+  int fd = -1;      // the descriptor a success takes (res itself when res >= 0)
+  FileId file{};    // success: the file it will refer to, seen from the tracer
+  // Failure: where the path starts (the tracee's cwd or dirfd, opened at
+  // entry; -1 for an absolute path) and the path, to tell at the next stop
+  // whether the open found a file created meanwhile.
+  OwnedFd base;
+  std::string path;
 };
 
 // nr and args are the open-family syscall's (open, openat, creat; openat2's
@@ -34,12 +62,28 @@ struct OpenPrediction {
 std::optional<OpenPrediction> predict_open(pid_t tid, int nr, const uint64_t* args,
                                            const std::string& path);
 
+// What the thread's fd table says about a predicted open, at its next stop.
+struct OpenOutcome {
+  enum Kind {
+    kConfirmed,    // as predicted
+    kUnconfirmed,  // nothing to tell it by: the prediction is reported
+    kCorrected,    // res and file are what the open really did
+  };
+  explicit OpenOutcome(Kind k, int64_t r = 0, std::optional<FileId> f = std::nullopt)
+      : kind(k), res(r), file(f) {}
+  Kind kind;
+  int64_t res;
+  std::optional<FileId> file;
+};
+OpenOutcome confirm_open(const OpenPrediction& p, FdDir& fds);
+
 // The lowest descriptor not open in the task's table, or -1 if it cannot be read.
 int lowest_free_fd(pid_t tid);
 
-// Whether an access check made by this process answers for the tracee: the
-// same effective ids and groups, and the same root directory. Cheap enough to
-// ask once per exec.
+// Whether a path walk or an access check made by this process answers for
+// the tracee: the same effective ids, groups and capabilities, the same
+// mount namespace and the same root directory. Cheap enough to ask once per
+// exec and after each call that can change one of them.
 bool tracer_can_stand_in_for(pid_t tid);
 
 }  // namespace rtsec::ptrace

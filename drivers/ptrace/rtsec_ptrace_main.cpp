@@ -226,10 +226,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "{\"rtsec_ptrace\":{\"events\":%llu,\"drops\":%llu,\"unreadable_params\":%llu,"
                  "\"stops\":%llu,\"stops_per_event\":%.3f,\"opens_predicted\":%llu,"
-                 "\"opens_unconfirmed\":%llu,\"opens_corrected\":%llu}}\n",
+                 "\"opens_predicted_failing\":%llu,\"opens_unconfirmed\":%llu,"
+                 "\"opens_corrected\":%llu}}\n",
                  static_cast<unsigned long long>(h->events), static_cast<unsigned long long>(h->drops),
                  static_cast<unsigned long long>(h->faults), static_cast<unsigned long long>(h->stops),
                  per_event, static_cast<unsigned long long>(opens.predicted),
+                 static_cast<unsigned long long>(opens.failures),
                  static_cast<unsigned long long>(opens.unconfirmed),
                  static_cast<unsigned long long>(opens.corrected));
   }

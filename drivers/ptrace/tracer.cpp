@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -45,6 +46,18 @@ bool is_fork_nr(int nr) {
 }
 
 bool is_exec_nr(int nr) { return nr == SYS_execve || nr == SYS_execveat; }
+
+// Calls that can change what the tracee's path walks and access checks see
+// (its credentials, root or mount namespace) without an exec: open
+// prediction asks again after them (tracer_can_stand_in_for).
+constexpr std::array kIdentityChanges = {
+    SYS_setuid,  SYS_setgid,   SYS_setreuid, SYS_setregid, SYS_setresuid, SYS_setresgid,
+    SYS_setfsuid, SYS_setfsgid, SYS_setgroups, SYS_capset, SYS_chroot,   SYS_pivot_root,
+    SYS_unshare, SYS_setns};
+
+bool changes_identity(int nr) {
+  return std::find(kIdentityChanges.begin(), kIdentityChanges.end(), nr) != kIdentityChanges.end();
+}
 
 void wake_handler(int) {}
 
@@ -113,11 +126,17 @@ struct Tracer::RecipeTable {
     return r.enabled ? &r : nullptr;
   }
   // The syscalls the filter must stop at: enabled syscall events, minus the
-  // ones seen through ptrace events, plus ptrace (PTRACE_TRACEME emulation).
+  // ones seen through ptrace events, plus ptrace (PTRACE_TRACEME emulation)
+  // and, when opens are captured, the calls after which open prediction
+  // must look at the tracee's identity again.
   std::vector<int> filter_syscalls() const {
     std::vector<int> out{SYS_ptrace};
+    if (get(SYS_open) || get(SYS_openat) || get(SYS_creat))
+      out.insert(out.end(), kIdentityChanges.begin(), kIdentityChanges.end());
     for (const auto& r : recipes)
       if (r.enabled && r.syscall_nr >= 0 && !is_fork_nr(r.syscall_nr)) out.push_back(r.syscall_nr);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
   }
 };
@@ -132,13 +151,12 @@ struct Tracer::Pending {
 };
 
 // An open answered by a prediction: its event, held until the thread's next
-// stop shows which file the descriptor really refers to.
+// stop shows what the open really did (confirm_open).
 struct Tracer::HeldOpen {
   std::vector<std::byte> event;
   bool had_fault = false;
-  int fd = -1;
-  FileId predicted{};
-  int dev_param = -1, ino_param = -1;  // where the file id sits in the event
+  rtsec_event_recipe recipe{};  // to re-encode the event if the prediction was wrong
+  OpenPrediction prediction;
   int64_t since_ns = 0;
 };
 
@@ -648,6 +666,11 @@ void Tracer::on_entry(Thread& t, int nr, const uint64_t* args) {
   c.fd_dir = &t.fd_dir;
   std::memcpy(c.args, args, sizeof c.args);
   t.pending = Pending{};
+  if (changes_identity(nr)) {
+    // Asked again at the next open. Every thread: a CLONE_FS sibling shares
+    // the root, and each thread of a setuid() makes its own call anyway.
+    for (auto& [tid, other] : threads_) other.can_stand_in = -1;
+  }
 
   auto answer = [&](int64_t ret) {
     // Skipped here, so its result is known now: no exit stop (in attach
@@ -723,19 +746,17 @@ bool Tracer::try_predict_open(Thread& t, const rtsec_event_recipe& r, SyscallCon
   if (!path) return false;
   auto prediction = predict_open(t.tid, nr, c.args, *path);
   if (!prediction) return false;
-  c.ret = prediction->fd;
-  c.ret_file = prediction->file;
+  c.ret = prediction->res;
+  if (prediction->res >= 0) c.ret_file = prediction->file;
   TaskFacts facts(t.tid);
   std::string err;
   auto ev = encode_event(r, c, facts, boottime_ns(), &err);
   if (!ev) return false;  // the exit stop then gives the event its chance
-  HeldOpen h{std::move(ev->bytes), ev->had_fault, prediction->fd, prediction->file};
-  h.since_ns = now_ns();
-  for (unsigned i = 0; i < r.nparams && i < RTSEC_MAX_PARAMS; ++i) {
-    if (r.params[i].source == RTSEC_SRC_RET_FILE_DEV) h.dev_param = static_cast<int>(i);
-    if (r.params[i].source == RTSEC_SRC_RET_FILE_INO) h.ino_param = static_cast<int>(i);
-  }
-  t.held = std::move(h);
+  // A failure predicted is not made: the call still runs and the kernel
+  // answers it; only its exit stop is saved.
+  if (prediction->res < 0) ++predictions_.failures;
+  if (opts_.on_open_predicted) opts_.on_open_predicted(t.tid, *path);
+  t.held = HeldOpen{std::move(ev->bytes), ev->had_fault, r, std::move(*prediction), now_ns()};
   ++holds_;
   hold_timer_->arm();
   ++predictions_.predicted;
@@ -753,15 +774,16 @@ void Tracer::settle_held_open(Thread& t, bool fds_visible) {
   HeldOpen h = std::move(*t.held);
   t.held.reset();
   --holds_;
-  const std::optional<FileId> now = fds_visible ? fd_file_id(t.fd_dir, h.fd) : std::nullopt;
-  if (!now) {
-    ++predictions_.unconfirmed;
-  } else if (now->dev != h.predicted.dev || now->ino != h.predicted.ino) {
-    // The path led elsewhere by the time the kernel walked it (a renamed
-    // file, a swapped symlink): the file really opened is the one reported.
+  const OpenOutcome outcome = fds_visible ? confirm_open(h.prediction, t.fd_dir)
+                                          : OpenOutcome{OpenOutcome::kUnconfirmed};
+  if (outcome.kind == OpenOutcome::kUnconfirmed) ++predictions_.unconfirmed;
+  if (outcome.kind == OpenOutcome::kCorrected) {
     ++predictions_.corrected;
-    if (h.dev_param >= 0) set_integer_param(h.event, static_cast<unsigned>(h.dev_param), now->dev);
-    if (h.ino_param >= 0) set_integer_param(h.event, static_cast<unsigned>(h.ino_param), now->ino);
+    std::string err;
+    if (auto rebuilt = rebuild_with_result(h.recipe, h.event, outcome.res, outcome.file, &err))
+      h.event = std::move(*rebuilt);
+    else
+      log(3, "cannot rebuild a corrected open event: " + err);
   }
   opts_.ring->write(h.event, h.had_fault);
 }

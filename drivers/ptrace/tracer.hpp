@@ -68,6 +68,10 @@ struct TracerOptions {
   Policy policy;                            // optional
   bool colocate = true;                     // keep the tracer and busy tracees on one CPU
   LogFn log;                                // optional
+  // Tests: called on the tracer thread when an open's result was predicted,
+  // before the tracee goes on to make the call (a test creates the file
+  // there, to make the race with a creator happen).
+  std::function<void(pid_t tid, const std::string& path)> on_open_predicted;
 };
 
 class Tracer {
@@ -108,13 +112,14 @@ class Tracer {
   // installed for it).
   static int wake_signal();
 
-  // Opens answered at entry by a prediction, how many the thread's next stop
-  // could not confirm (it died first, or the descriptor was closed by then:
-  // the prediction is reported) and how many it corrected.
+  // Opens answered at entry by a prediction (no exit stop), how many of them
+  // were predicted to fail, how many the thread's next stop could not
+  // confirm (the prediction is reported) and how many it corrected.
   struct PredictionCounts {
     uint64_t predicted = 0;
-    uint64_t unconfirmed = 0;
-    uint64_t corrected = 0;  // the descriptor referred to another file: reported as such
+    uint64_t failures = 0;     // predicted to fail (ENOENT, ENOTDIR)
+    uint64_t unconfirmed = 0;  // died first; the descriptor closed or taken by another call
+    uint64_t corrected = 0;    // another file, or a predicted failure that succeeded
   };
   PredictionCounts open_predictions() const { return predictions_; }
 

@@ -3,9 +3,11 @@
 // be the same traced and untraced (tests/ptrace/ptrace_test.cpp). Each prints
 // a deterministic result and exits with a deterministic status.
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -203,6 +205,65 @@ int opens(const char* file, const char* other) {
   return 0;
 }
 
+// Opens that fail, in the ways the tracer predicts (a missing file or
+// directory, a file used as a directory, relative to the cwd or a dirfd) and
+// the ways it must not (a dangling symlink, EMFILE at the descriptor limit,
+// O_CREAT). dir is an empty directory; prints "<label> <name> <result>".
+int failing_opens(const char* dir) {
+  auto report = [](const char* label, const std::string& name, long ret) {
+    std::printf("%s %s %ld\n", label, name.c_str(), ret < 0 ? -errno : ret);
+  };
+  const std::string d = dir, file = d + "/file", missing = d + "/missing";
+  const int made = open(file.c_str(), O_WRONLY | O_CREAT, 0644);
+  if (made < 0 || symlink("nowhere", (d + "/dangling").c_str()) != 0) return 1;
+  close(made);
+  report("a", missing, syscall(SYS_open, missing.c_str(), O_RDONLY));
+  report("b", d + "/no/such/dir", syscall(SYS_openat, AT_FDCWD, (d + "/no/such/dir").c_str(), O_RDONLY));
+  report("c", file + "/child", syscall(SYS_openat, AT_FDCWD, (file + "/child").c_str(), O_RDONLY));
+  report("d", missing, syscall(SYS_openat, AT_FDCWD, missing.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (chdir(dir) != 0) return 1;
+  report("e", "missing", syscall(SYS_openat, AT_FDCWD, "missing", O_WRONLY | O_TRUNC));
+  const int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+  report("f", "no/such", syscall(SYS_openat, dfd, "no/such", O_RDONLY));
+  report("g", d + "/dangling", syscall(SYS_openat, AT_FDCWD, (d + "/dangling").c_str(), O_RDONLY));
+  // At the limit the kernel says EMFILE before it looks at the path.
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  const rlimit tight{static_cast<rlim_t>(dfd + 1), lim.rlim_max};
+  if (setrlimit(RLIMIT_NOFILE, &tight) != 0) return 1;
+  report("h", missing, syscall(SYS_openat, AT_FDCWD, missing.c_str(), O_RDONLY));
+  setrlimit(RLIMIT_NOFILE, &lim);
+  report("i", file, syscall(SYS_openat, AT_FDCWD, file.c_str(), O_RDONLY));
+  return 0;
+}
+
+// Opens path (missing when the tracer looks, created by the test before
+// the kernel does), then /dev/null: that open's stop is where the first one
+// is settled. Prints both results.
+int open_raced(const char* path) {
+  const long a = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
+  std::printf("raced %s %ld\n", path, a < 0 ? -errno : a);
+  const long b = syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY);
+  std::printf("after /dev/null %ld\n", b < 0 ? -errno : b);
+  return 0;
+}
+
+// Drops to uid (without an exec), then opens path: what it may open changes.
+int setuid_open(uid_t uid, const char* path) {
+  if (setgroups(0, nullptr) != 0 || setgid(uid) != 0 || setuid(uid) != 0) return 1;
+  const long r = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
+  std::printf("after-setuid %s %ld\n", path, r < 0 ? -errno : r);
+  return 0;
+}
+
+// chroot()s to dir (without an exec), then opens path: it names another file.
+int chroot_open(const char* dir, const char* path) {
+  if (chroot(dir) != 0 || chdir("/") != 0) return 1;
+  const long r = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
+  std::printf("after-chroot %s %ld\n", path, r < 0 ? -errno : r);
+  return 0;
+}
+
 // Opens a file, then computes for `seconds` without a single syscall (the
 // clock is read through the vDSO): nothing stops it after the open.
 int open_then_compute(const char* file, int seconds) {
@@ -228,12 +289,16 @@ int main(int argc, char** argv) {
   if (what == "badptr") return badptr();
   if (what == "openloop") return openloop();
   if (what == "opens" && argc > 3) return opens(argv[2], argv[3]);
+  if (what == "failing-opens" && argc > 2) return failing_opens(argv[2]);
+  if (what == "setuid-open" && argc > 3) return setuid_open(static_cast<uid_t>(n), argv[3]);
+  if (what == "chroot-open" && argc > 3) return chroot_open(argv[2], argv[3]);
+  if (what == "open-raced" && argc > 2) return open_raced(argv[2]);
   if (what == "open-then-compute" && argc > 3) return open_then_compute(argv[2], std::atoi(argv[3]));
   if (what == "exec" && argc > 2) {
     execvp(argv[2], argv + 2);
     std::perror("exec");
     return 127;
   }
-  std::fprintf(stderr, "usage: rtsec-ptrace-testprog threads|children|stopcont|killself|signals|badptr|openloop|opens FILE OTHER|open-then-compute FILE SECONDS|exec ...\n");
+  std::fprintf(stderr, "usage: rtsec-ptrace-testprog threads|children|stopcont|killself|signals|badptr|openloop|opens FILE OTHER|failing-opens DIR|open-raced PATH|setuid-open UID PATH|chroot-open DIR PATH|open-then-compute FILE SECONDS|exec ...\n");
   return 2;
 }
