@@ -9,7 +9,8 @@
 #      (default rules) on each driver that can run here, against no rtsec
 #   2. throughput: the highest event rate with zero drops, 4 workload threads
 #   3. rule engine: replay of a recorded capture through the default rules and
-#      through the three upstream Falco rules files, against no rules
+#      through the three upstream Falco rules files, against no rules; then the
+#      same replay with 2 engine threads against 1
 #   4. memory: RSS with 10,000 live processes, and before/after 100,000 churned
 #   5. detection latency: syscall to alert written, p50 and p99
 #
@@ -145,7 +146,10 @@ note "== 3. rule engine: replay of a recorded capture (events per CPU second of 
 rpid=$!
 for _ in $(seq 300); do ls -l "/proc/$rpid/fd" 2>/dev/null | grep -q bpf_link && break; sleep 0.1; done
 sleep 1
-"$load" openclose $((n_oc / 4)) >/dev/null
+# Four open/close loops at once: a host has many busy processes, and the engine's
+# workers partition by process (one process's events all go to one worker).
+for _ in 1 2 3 4; do "$load" openclose $((n_oc / 16)) >/dev/null & done
+wait
 "$load" mixed "$n_mx" >/dev/null
 "$load" forkexec $((n_fe / 4)) >/dev/null
 stop_rtsec
@@ -185,6 +189,32 @@ if ((${#falco[@]} == 6)); then
 else
 	note "  upstream Falco rules: skipped ($compat/*.yaml not found; set RTSEC_SHARED_DIR)"
 fi
+# More threads: wall time of the same replay with the engine's workers (engine.threads), the
+# capture read and decoded on the main thread; the baseline is one thread, in this run.
+wall_of() { # command...: its wall seconds
+	local TIMEFORMAT='%R' t
+	t=$({ time "$@" >/dev/null 2>"$work/replay.err"; } 2>&1)
+	printf '%s' "$t"
+}
+rules_mt=(-r "$rules")
+((${#falco[@]} == 6)) && rules_mt=("${falco[@]}")
+declare -A wall_mt
+for t in 1 2; do
+	runs=()
+	for _ in 1 2 3; do
+		runs+=("$(wall_of "$rtsec" -e "$work/cap.rtsec" "${rules_mt[@]}" -o engine.threads=$t \
+			-o outputs.stdout_output.enabled=false -o outputs.json_output=true)")
+	done
+	wall_mt[$t]=$(median3 "${runs[@]}")
+done
+ev_mt=$(stat_of "$work/replay.err" 1)
+for t in 1 2; do
+	rate_mt=$(awk -v e="$ev_mt" -v w="${wall_mt[$t]}" 'BEGIN { printf "%.0f", e / w }')
+	note "$(printf '  engine.threads=%d        %9d events  %6.3fs wall  %10.0f ev/s  ratio %.2f  (%s rules, loading included)' \
+		"$t" "$ev_mt" "${wall_mt[$t]}" "$rate_mt" "$(ratio "${wall_mt[1]}" "${wall_mt[$t]}")" \
+		"$( ((${#falco[@]} == 6)) && echo "upstream Falco" || echo default)")"
+	json+=("{\"figure\":\"replay_threads\",\"threads\":$t,\"events\":$ev_mt,\"wall_s\":${wall_mt[$t]},\"events_s\":$rate_mt,\"speedup\":$(ratio "${wall_mt[1]}" "${wall_mt[$t]}")}")
+done
 note "  capture: $(stat -c %s "$work/cap.rtsec") bytes"
 
 # ---- 4. memory ---------------------------------------------------------------
