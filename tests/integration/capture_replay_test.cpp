@@ -9,9 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -161,6 +163,38 @@ TEST_F(CaptureReplay, SnapshotSeedsTheReplayedState) {
   ASSERT_EQ(hits.size(), 1u) << tail(replay.out) << "\n" << tail(replay.err);
   EXPECT_NE(hits[0]["output_fields"].value("proc.pcmdline", "").find(marker), std::string::npos)
       << "the parent's command line comes from the snapshot: " << hits[0].dump();
+}
+
+// The engine's workers (engine.threads) find what one thread finds, on a real capture of
+// processes that fork, read, write a binary and run it at the same time.
+TEST_F(CaptureReplay, EngineThreadsFindTheSameAlerts) {
+  const std::string file = (dir_ / "par.rtsec").string();
+  std::string script;
+  for (int i = 0; i < 6; ++i) {
+    const std::string drop = (dir_ / ("drop" + std::to_string(i))).string();
+    script += "( " + reader_ + " /etc/shadow >/dev/null; cp /bin/true " + drop + "; " + drop + " ) & ";
+  }
+  script += "wait";
+  const auto cap = run({kRtsec, "capture", "-w", file, "--", "/bin/sh", "-c", script});
+  ASSERT_TRUE(cap.exited_ok()) << cap.describe() << "\n" << tail(cap.err);
+
+  auto alerts = [&](const std::string& threads) {
+    const auto r = run({kRtsec, "-e", file, "-r", kRules, "-o", "outputs.json_output=true", "-o",
+                        "engine.threads=" + threads});
+    EXPECT_TRUE(r.exited_ok()) << r.describe() << "\n" << tail(r.err);
+    std::multiset<std::string> out;
+    for (const auto& j : json_lines(r.out))
+      if (j.contains("rule")) out.insert(j.value("rule", "") + ": " + j.value("output", ""));
+    return out;
+  };
+  const auto one = alerts("1");
+  auto count = [&](const std::string& rule) {
+    return std::count_if(one.begin(), one.end(),
+                         [&](const std::string& a) { return a.rfind(rule + ":", 0) == 0; });
+  };
+  EXPECT_EQ(count("Read sensitive file by untrusted program"), 6);
+  EXPECT_EQ(count("Drop and execute new binary"), 6);
+  EXPECT_EQ(alerts("3"), one);
 }
 
 // A damaged file: the error names the byte offset; the events before it still
