@@ -333,6 +333,9 @@ int run_detection(const RunOptions& o) {
   std::fprintf(stderr, "rtsec: %llu alerts from %llu events\n",
                static_cast<unsigned long long>(s.alerts),
                static_cast<unsigned long long>(s.events));
+  if (engine.threads() > 1)
+    std::fprintf(stderr, "rtsec: engine: %u worker threads, %llu processes moved between them\n",
+                 engine.threads(), static_cast<unsigned long long>(engine.migrations()));
   return status;
 }
 

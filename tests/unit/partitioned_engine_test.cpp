@@ -102,10 +102,12 @@ class PartitionedEngineTest : public ::testing::Test {
   }
 
   // The alerts' outputs, sorted (workers interleave), and the engine's stats.
-  std::multiset<std::string> run(unsigned threads, EngineStats* stats = nullptr) {
+  std::multiset<std::string> run(unsigned threads, EngineStats* stats = nullptr,
+                                 uint64_t* migrations = nullptr) {
     PartitionOptions o;
     o.threads = threads;
     o.batch_events = 3;  // small batches: many hand-overs even on this short stream
+    o.rebalance_events = 5;  // and processes moved between workers while they live
     o.state.proc_root = (fake_proc_.proc_root / "empty").string();
     std::filesystem::create_directories(o.state.proc_root);
     o.state.purge_interval_ns = ~uint64_t{0} / 2;
@@ -120,6 +122,7 @@ class PartitionedEngineTest : public ::testing::Test {
       for (const Ev& ev : events_) engine.process(*ev);
       engine.drain();
       if (stats) *stats = engine.stats();
+      if (migrations) *migrations = engine.migrations();
     }
     return alerts;
   }
@@ -136,12 +139,24 @@ size_t count_prefix(const std::multiset<std::string>& alerts, const std::string&
 
 TEST_F(PartitionedEngineTest, TheScenarioCrossesPartitions) {
   // Children kept by another worker than the shell: their inherited fd and the dropped file
-  // cross from one worker to another.
-  int elsewhere = 0;
-  for (int i = 0; i < kChildren; ++i)
-    elsewhere += partition_of(kFirstChild + i, 2) != partition_of(kShell, 2);
-  EXPECT_GE(elsewhere, 4);
-  EXPECT_LE(elsewhere, kChildren - 4);
+  // cross from one worker to another. (A child's worker is asked while it lives.)
+  PartitionOptions o;
+  o.threads = 2;
+  o.state.proc_root = (fake_proc_.proc_root / "empty").string();
+  std::filesystem::create_directories(o.state.proc_root);
+  PartitionedEngine engine(o, [](output::Alert&&) {});
+  engine.restore(known(kShell, kSshd, "bash"));
+  std::set<pid_t> elsewhere, seen;
+  for (const Ev& ev : events_) {
+    engine.process(*ev);
+    const auto pid = static_cast<pid_t>(ev->header().pid);
+    if (pid == kShell || ev->header().type == RTSEC_EVT_PROCEXIT) continue;
+    seen.insert(pid);
+    if (engine.worker_of(pid) != engine.worker_of(kShell)) elsewhere.insert(pid);
+  }
+  EXPECT_EQ(seen.size(), size_t{kChildren});
+  EXPECT_GE(elsewhere.size(), 4u);
+  EXPECT_LE(elsewhere.size(), size_t{kChildren - 4});
 }
 
 TEST_F(PartitionedEngineTest, OneThreadRaisesTheExpectedAlerts) {
@@ -160,7 +175,9 @@ TEST_F(PartitionedEngineTest, EveryThreadCountRaisesTheSameAlerts) {
   ASSERT_EQ(one.size(), size_t{kChildren * 2});
   for (unsigned threads : {2u, 3u, 4u}) {
     EngineStats stats;
-    EXPECT_EQ(run(threads, &stats), one) << threads << " threads";
+    uint64_t migrations = 0;
+    EXPECT_EQ(run(threads, &stats, &migrations), one) << threads << " threads";
+    EXPECT_GT(migrations, 0u) << threads << " threads: the stream must exercise a move";
     EXPECT_EQ(stats.events, events_.size()) << threads << " threads";
     EXPECT_EQ(stats.alerts, one.size()) << threads << " threads";
   }

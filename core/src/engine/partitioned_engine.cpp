@@ -5,13 +5,16 @@
 #include <time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace rtsec::engine {
 namespace {
@@ -20,20 +23,24 @@ namespace {
 // allocation, so the event views into it stay valid.
 constexpr size_t kMinBatchBytes = 4 * RTSEC_MAX_EVENT_LEN;
 constexpr auto kStateStatsInterval = std::chrono::seconds(1);
+// How uneven the events given to the workers may be (the busiest less the idlest, as a
+// share of all) before a process moves.
+constexpr uint64_t kImbalancePercent = 10;
 
 }  // namespace
 
-size_t partition_of(pid_t pid, size_t workers) {
-  // Fibonacci hashing: consecutive pids spread over the workers.
-  return (static_cast<uint32_t>(pid) * 2654435769u >> 8) % workers;
-}
+struct PartitionedEngine::Item {
+  DecodedEvent ev;  // a view into its batch's bytes
+  uint64_t seq;     // position in the whole stream
+  bool keeper;      // this worker keeps the event's process: it evaluates the rules
+  // A fork: the workers that keep the process copied and the child; -1 otherwise.
+  int source_worker = -1;
+  int child_worker = -1;
+  // Not an event: process `moving` goes from worker source_worker to child_worker.
+  pid_t moving = 0;
+};
 
 struct PartitionedEngine::Batch {
-  struct Item {
-    DecodedEvent ev;  // a view into `bytes`
-    uint64_t seq;     // position in the whole stream
-    bool keeper;      // this worker keeps the event's process: it evaluates the rules
-  };
   std::vector<std::byte> bytes;
   std::vector<Item> items;
   std::shared_ptr<const Ruleset> ruleset;
@@ -43,6 +50,8 @@ struct PartitionedEngine::Worker {
   unsigned index = 0;
   std::unique_ptr<state::State> state;
   std::unique_ptr<Engine> engine;
+  // The processes this worker keeps, as far as its state asks (exec, fork, restore).
+  std::unordered_set<pid_t> kept;
 
   // The caller's side.
   std::unique_ptr<Batch> filling;
@@ -53,7 +62,7 @@ struct PartitionedEngine::Worker {
   std::condition_variable room;  // to the caller: a batch was processed
   std::deque<std::unique_ptr<Batch>> queue;
   std::vector<std::unique_ptr<Batch>> spare;
-  uint64_t done = 0;  // events processed
+  std::atomic<uint64_t> done{0};  // events processed
   bool stop = false;
 
   mutable std::mutex stats_mutex;
@@ -83,6 +92,7 @@ PartitionedEngine::PartitionedEngine(PartitionOptions options, Engine::AlertSink
   const unsigned n = std::max(1u, options_.threads);
   options_.batch_events = std::max<size_t>(1, options_.batch_events);
   options_.queue_batches = std::max<size_t>(1, options_.queue_batches);
+  options_.rebalance_events = std::max<uint64_t>(1, options_.rebalance_events);
   crossing_->reached.assign(n, 0);
   // One worker at a time reaches the outputs and the enforcer.
   auto alert_mutex = std::make_shared<std::mutex>();
@@ -94,7 +104,7 @@ PartitionedEngine::PartitionedEngine(PartitionOptions options, Engine::AlertSink
     auto w = std::make_unique<Worker>();
     w->index = i;
     w->state = std::make_unique<state::State>(options_.state);
-    if (n > 1) w->state->set_keeper([n, i](pid_t pid) { return partition_of(pid, n) == i; });
+    if (n > 1) w->state->set_keeper([w = w.get()](pid_t pid) { return w->kept.count(pid) > 0; });
     w->state->set_containers(options_.containers);
     w->engine = std::make_unique<Engine>(*w->state, written_, locked_sink, options_.match_all);
     if (hook_)
@@ -109,6 +119,8 @@ PartitionedEngine::PartitionedEngine(PartitionOptions options, Engine::AlertSink
   for (auto& w : workers_) {
     w->thread = std::thread([this, w = w.get()] { run(*w); });
     pthread_getcpuclockid(w->thread.native_handle(), &w->cpu_clock);
+    // As top -H and perf show it.
+    pthread_setname_np(w->thread.native_handle(), ("rtsec-engine-" + std::to_string(w->index)).c_str());
   }
 }
 
@@ -127,8 +139,64 @@ PartitionedEngine::~PartitionedEngine() {
 
 unsigned PartitionedEngine::threads() const { return static_cast<unsigned>(workers_.size()); }
 
-PartitionedEngine::Worker& PartitionedEngine::keeper_of(pid_t pid) {
-  return *workers_[partition_of(pid, workers_.size())];
+PartitionedEngine::Assignment& PartitionedEngine::assign(pid_t pid) {
+  if (const auto it = assigned_.find(pid); it != assigned_.end()) return it->second;
+  // To the worker with the least work waiting (the next in turn on a tie); rebalance()
+  // moves it later if its worker turns out the busiest.
+  int best = -1;
+  uint64_t least = UINT64_MAX;
+  for (size_t k = 0; k < workers_.size(); ++k) {
+    const size_t i = (next_ + k) % workers_.size();
+    const Worker& w = *workers_[i];
+    const uint64_t backlog = w.passed - w.done.load(std::memory_order_relaxed);
+    if (backlog < least) {
+      least = backlog;
+      best = static_cast<int>(i);
+    }
+  }
+  next_ = (static_cast<size_t>(best) + 1) % workers_.size();
+  if (assigned_.size() >= options_.state.max_processes) assigned_.clear();  // missed exits
+  return assigned_.emplace(pid, Assignment{best, 0}).first->second;
+}
+
+void PartitionedEngine::rebalance() {
+  std::vector<uint64_t> load(workers_.size(), 0);
+  uint64_t total = 0;
+  for (const auto& [pid, a] : assigned_) {
+    load[a.worker] += a.events;
+    total += a.events;
+  }
+  const auto busiest = std::max_element(load.begin(), load.end()) - load.begin();
+  const auto idlest = std::min_element(load.begin(), load.end()) - load.begin();
+  const uint64_t gap = load[busiest] - load[idlest];
+  // The process of the busiest worker that best closes the gap without overshooting it.
+  pid_t move = 0;
+  uint64_t moved_events = 0;
+  if (gap * 100 > total * kImbalancePercent) {
+    for (const auto& [pid, a] : assigned_)
+      if (a.worker == busiest && a.events <= gap / 2 + gap / 4 && a.events > moved_events) {
+        move = pid;
+        moved_events = a.events;
+      }
+  }
+  for (auto& [pid, a] : assigned_) a.events = 0;
+  if (move == 0) return;
+  assigned_[move].worker = static_cast<int>(idlest);
+  ++migrations_;
+  // Both workers meet at this point of the stream: the process's state goes across, and
+  // its later events go to the new worker, behind this.
+  const uint64_t seq = ++seq_;
+  for (const auto w : {busiest, idlest}) {
+    Item item{DecodedEvent{}, seq, false, static_cast<int>(busiest), static_cast<int>(idlest), move};
+    enqueue(*workers_[w], std::move(item), {});
+    hand_over(*workers_[w]);
+  }
+}
+
+std::optional<int> PartitionedEngine::worker_of(pid_t pid) const {
+  if (workers_.size() == 1) return 0;
+  const auto it = assigned_.find(pid);
+  return it == assigned_.end() ? std::nullopt : std::optional(it->second.worker);
 }
 
 void PartitionedEngine::seed_from_proc() {
@@ -143,6 +211,7 @@ void PartitionedEngine::seed_from_proc() {
 }
 
 bool PartitionedEngine::restore(const state::Process& p) {
+  if (workers_.size() > 1) workers_[assign(p.pid).worker]->kept.insert(p.pid);
   bool ok = true;
   for (auto& w : workers_) ok = w->state->restore(p) && ok;
   return ok;
@@ -164,17 +233,33 @@ void PartitionedEngine::set_ruleset(std::shared_ptr<const Ruleset> ruleset) {
 
 void PartitionedEngine::process(const DecodedEvent& ev) {
   if (workers_.size() == 1) return workers_[0]->engine->process(ev);
+  if (++since_rebalance_ >= options_.rebalance_events) {
+    since_rebalance_ = 0;
+    rebalance();
+  }
   const uint64_t seq = ++seq_;
   const uint16_t type = ev.header().type;
-  Worker& keeper = keeper_of(static_cast<pid_t>(ev.header().pid));
-  if (!state::changes_process_tree(type)) return append(keeper, ev, seq, true);
-  for (auto& w : workers_) append(*w, ev, seq, w.get() == &keeper);
+  const pid_t pid = static_cast<pid_t>(ev.header().pid);
+  Assignment& a = assign(pid);
+  ++a.events;
+  const int keeper = a.worker;
+  if (!state::changes_process_tree(type)) {
+    enqueue(*workers_[keeper], Item{ev, seq, true}, ev.bytes());
+    return;
+  }
+  int source = -1, child = -1;
+  if (const auto fork = state::fork_parties(ev); fork && !fork->thread) {
+    source = assign(fork->source).worker;
+    child = assign(fork->child).worker;
+  }
+  for (size_t i = 0; i < workers_.size(); ++i)
+    enqueue(*workers_[i], Item{ev, seq, static_cast<int>(i) == keeper, source, child}, ev.bytes());
+  if (type == RTSEC_EVT_PROCEXIT && ev.header().tid == ev.header().pid) assigned_.erase(pid);
   // A fork or an exec makes a worker wait for the others to reach it: it must be on its way.
   if (state::is_fork(type) || state::is_exec(type)) flush();
 }
 
-void PartitionedEngine::append(Worker& w, const DecodedEvent& ev, uint64_t seq, bool keeper) {
-  const auto bytes = ev.bytes();
+void PartitionedEngine::enqueue(Worker& w, Item item, std::span<const std::byte> bytes) {
   if (w.filling && (w.filling->items.size() >= options_.batch_events ||
                     w.filling->bytes.size() + bytes.size() > w.filling->bytes.capacity()))
     hand_over(w);
@@ -194,9 +279,12 @@ void PartitionedEngine::append(Worker& w, const DecodedEvent& ev, uint64_t seq, 
     w.filling->ruleset = ruleset_;
   }
   Batch& b = *w.filling;
-  const size_t offset = b.bytes.size();
-  b.bytes.insert(b.bytes.end(), bytes.begin(), bytes.end());  // within capacity: no move
-  b.items.push_back({ev.rebased(std::span(b.bytes).subspan(offset, bytes.size())), seq, keeper});
+  if (!bytes.empty()) {
+    const size_t offset = b.bytes.size();
+    b.bytes.insert(b.bytes.end(), bytes.begin(), bytes.end());  // within capacity: no move
+    item.ev = item.ev.rebased(std::span(b.bytes).subspan(offset, bytes.size()));
+  }
+  b.items.push_back(std::move(item));
   ++w.passed;
 }
 
@@ -235,7 +323,7 @@ void PartitionedEngine::run(Worker& w) {
       w.queue.pop_front();
     }
     if (b->ruleset != w.engine->ruleset()) w.engine->set_ruleset(b->ruleset);
-    for (const auto& item : b->items) handle(w, item.ev, item.seq, item.keeper);
+    for (const auto& item : b->items) handle(w, item);
     const size_t n = b->items.size();
     b->items.clear();
     b->bytes.clear();
@@ -243,49 +331,79 @@ void PartitionedEngine::run(Worker& w) {
     publish_stats(w, std::chrono::steady_clock::now() >= w.state_stats_at + kStateStatsInterval);
     {
       std::lock_guard lock(w.mutex);
-      w.done += n;
+      w.done.fetch_add(n, std::memory_order_relaxed);
       w.spare.push_back(std::move(b));
     }
     w.room.notify_all();
   }
 }
 
-void PartitionedEngine::handle(Worker& w, const DecodedEvent& ev, uint64_t seq, bool keeper) {
+void PartitionedEngine::move_process(Worker& w, const Item& item) {
+  Crossing& x = *crossing_;
+  if (item.source_worker == static_cast<int>(w.index)) {
+    state::Process* p = w.state->process(item.moving);
+    {
+      std::lock_guard lock(x.mutex);
+      x.images[item.seq] = p ? std::optional(*p) : std::nullopt;
+    }
+    x.moved.notify_all();
+    w.kept.erase(item.moving);
+    if (p) p->fds.clear();  // what is left is the process tree's copy
+    return;
+  }
+  std::optional<state::Process> image;
+  {
+    std::unique_lock lock(x.mutex);
+    x.moved.wait(lock, [&] { return x.images.count(item.seq) > 0; });
+    auto it = x.images.find(item.seq);
+    image = std::move(it->second);
+    x.images.erase(it);
+  }
+  w.kept.insert(item.moving);
+  if (image) w.state->restore(std::move(*image));
+}
+
+void PartitionedEngine::handle(Worker& w, const Item& item) {
+  if (item.moving) return move_process(w, item);
+  const DecodedEvent& ev = item.ev;
   const uint16_t type = ev.header().type;
   if (!state::changes_process_tree(type)) return w.engine->process(ev);  // only its keeper has it
 
+  const pid_t pid = static_cast<pid_t>(ev.header().pid);
+  const int me = static_cast<int>(w.index);
+  if (item.keeper) w.kept.insert(pid);
   Crossing& x = *crossing_;
-  const auto fork = state::fork_parties(ev);
-  Worker* source_keeper = nullptr;
-  Worker* child_keeper = nullptr;
-  if (fork && !fork->thread) {
-    source_keeper = &keeper_of(fork->source);
-    child_keeper = &keeper_of(fork->child);
+  std::optional<state::ForkParties> fork;
+  if (item.child_worker >= 0) {
+    fork = state::fork_parties(ev);
+    if (item.child_worker == me) w.kept.insert(fork->child);
   }
   {
     std::lock_guard lock(x.mutex);
-    if (source_keeper == &w && child_keeper != &w) {
+    if (item.source_worker == me && item.child_worker != me) {
       const state::Process* p = fork->source > 0 ? w.state->find_or_load(fork->source) : nullptr;
-      x.images[seq] = p ? std::optional(*p) : std::nullopt;
+      x.images[item.seq] = p ? std::optional(*p) : std::nullopt;
     }
-    x.reached[w.index] = seq;
+    x.reached[w.index] = item.seq;
   }
   x.moved.notify_all();
-  if (child_keeper == &w && source_keeper != &w) {
+  if (item.child_worker == me && item.source_worker != me) {
     std::unique_lock lock(x.mutex);
-    x.moved.wait(lock, [&] { return x.images.count(seq) > 0; });
-    auto it = x.images.find(seq);
+    x.moved.wait(lock, [&] { return x.images.count(item.seq) > 0; });
+    auto it = x.images.find(item.seq);
     w.state->use_fork_image(std::move(it->second));
     x.images.erase(it);
   }
-  if (keeper && state::is_exec(type)) {
+  if (item.keeper && state::is_exec(type)) {
     // Every event before the exec is processed: a file written just before is seen written.
     std::unique_lock lock(x.mutex);
     x.moved.wait(lock, [&] {
-      return std::all_of(x.reached.begin(), x.reached.end(), [&](uint64_t r) { return r >= seq; });
+      return std::all_of(x.reached.begin(), x.reached.end(),
+                         [&](uint64_t r) { return r >= item.seq; });
     });
   }
-  keeper ? w.engine->process(ev) : w.engine->follow(ev);
+  item.keeper ? w.engine->process(ev) : w.engine->follow(ev);
+  if (type == RTSEC_EVT_PROCEXIT && ev.header().tid == ev.header().pid) w.kept.erase(pid);
 }
 
 void PartitionedEngine::publish_stats(Worker& w, bool with_state) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The engine on several threads. Events are partitioned by process: all of a process's
 // events go to one worker, in stream order, and that worker keeps the process's fds and
-// evaluates the rules on its events. What crosses partitions:
+// evaluates the rules on its events. A process is given, when first seen, to the worker
+// with the least work waiting, and stays there until it exits. What crosses partitions:
 //  - the process tree: fork, exec, exit and identity events reach every worker, so each
 //    can name any process's parent and ancestors (proc.pname, proc.aname ...);
 //  - a fork whose child another worker keeps than its creator's: the creator's worker
@@ -15,6 +16,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
+#include <unordered_map>
 
 #include "rtsec/engine/engine.hpp"
 #include "rtsec/state/state.hpp"
@@ -26,9 +30,6 @@ class Registry;
 
 namespace rtsec::engine {
 
-// The worker (of `workers`) that keeps process `pid`.
-size_t partition_of(pid_t pid, size_t workers);
-
 struct PartitionOptions {
   unsigned threads = 1;
   bool match_all = false;  // rule_matching: all
@@ -36,6 +37,7 @@ struct PartitionOptions {
   container::Registry* containers = nullptr;  // not owned; null: no container metadata
   size_t batch_events = 256;  // events handed to a worker at once
   size_t queue_batches = 64;  // batches waiting per worker before process() blocks
+  uint64_t rebalance_events = 65536;  // events between two comparisons of the workers' loads
 };
 
 class PartitionedEngine {
@@ -68,23 +70,35 @@ class PartitionedEngine {
   void drain();
 
   unsigned threads() const;
+  // The worker that keeps process `pid`, as assigned so far (the caller's thread).
+  std::optional<int> worker_of(pid_t pid) const;
   // Summed over the workers, as of their last batch.
   EngineStats stats() const;
   // Processes (each worker knows every one), threads, and the fds the workers keep.
   state::Stats state_stats() const;
+  // Processes moved from one worker to another to even out their load.
+  uint64_t migrations() const { return migrations_; }
   // CPU time of the worker threads; 0 with one thread (the caller's thread does the work).
   double worker_cpu_seconds() const;
 
  private:
   struct Worker;
+  struct Item;
   struct Batch;
   struct Crossing;
 
-  Worker& keeper_of(pid_t pid);
-  void append(Worker& w, const DecodedEvent& ev, uint64_t seq, bool keeper);
+  struct Assignment {
+    int worker;
+    uint64_t events;  // since the last rebalance()
+  };
+  Assignment& assign(pid_t pid);
+  // Moves a process from the busiest worker to the idlest when their loads drift apart.
+  void rebalance();
+  void enqueue(Worker& w, Item item, std::span<const std::byte> bytes);
+  void move_process(Worker& w, const Item& item);
   void hand_over(Worker& w);
   void run(Worker& w);
-  void handle(Worker& w, const DecodedEvent& ev, uint64_t seq, bool keeper);
+  void handle(Worker& w, const Item& item);
   void publish_stats(Worker& w, bool with_state);
 
   PartitionOptions options_;
@@ -94,6 +108,10 @@ class PartitionedEngine {
   state::WrittenFiles written_;
   std::unique_ptr<Crossing> crossing_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unordered_map<pid_t, Assignment> assigned_;  // process -> the worker that keeps it
+  size_t next_ = 0;                                 // the next worker in turn
+  uint64_t since_rebalance_ = 0;
+  uint64_t migrations_ = 0;
   uint64_t seq_ = 0;
 };
 
