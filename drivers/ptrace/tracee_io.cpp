@@ -49,7 +49,8 @@ bool read_memory(pid_t tid, uint64_t addr, void* out, size_t len) {
   return process_vm_readv(tid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
 }
 
-std::optional<std::string> read_string(pid_t tid, uint64_t addr, size_t max_len) {
+std::optional<std::string> read_string(pid_t tid, uint64_t addr, size_t max_len, bool* whole) {
+  if (whole) *whole = false;
   if (addr == 0 || max_len == 0) return std::nullopt;
   std::string out;
   char buf[kPage];
@@ -68,6 +69,7 @@ std::optional<std::string> read_string(pid_t tid, uint64_t addr, size_t max_len)
     const char* nul = static_cast<const char*>(std::memchr(buf, '\0', static_cast<size_t>(got)));
     if (nul) {
       out.append(buf, static_cast<size_t>(nul - buf));
+      if (whole) *whole = true;
       return out;
     }
     out.append(buf, static_cast<size_t>(got));

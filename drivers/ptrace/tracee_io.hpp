@@ -18,8 +18,10 @@ namespace rtsec::ptrace {
 bool read_memory(pid_t tid, uint64_t addr, void* out, size_t len);
 // The NUL-terminated string at addr, at most max_len - 1 bytes (the NUL not
 // included in the result). nullopt when the first byte is unreadable; a string
-// that runs into unreadable memory is cut there.
-std::optional<std::string> read_string(pid_t tid, uint64_t addr, size_t max_len);
+// that runs into unreadable memory or past the cap is cut there. *whole, if
+// given, says whether its NUL was found (the string is the kernel's).
+std::optional<std::string> read_string(pid_t tid, uint64_t addr, size_t max_len,
+                                       bool* whole = nullptr);
 
 // The ABI's kernel-internal dev_t (major << 20 | minor) of a user-space st_dev.
 uint32_t abi_dev(uint64_t st_dev);

@@ -742,8 +742,11 @@ bool Tracer::try_predict_open(Thread& t, const rtsec_event_recipe& r, SyscallCon
     return false;
   if (t.can_stand_in < 0) t.can_stand_in = tracer_can_stand_in_for(t.tid) ? 1 : 0;
   if (!t.can_stand_in) return false;
-  auto path = read_string(t.tid, c.args[nr == SYS_openat ? 1 : 0], RTSEC_MAX_PATH_LEN);
-  if (!path) return false;
+  // Only a path read up to its NUL is the one the kernel walks: one cut by
+  // the cap or by unmapped memory fails there (ENAMETOOLONG, EFAULT).
+  bool whole = false;
+  auto path = read_string(t.tid, c.args[nr == SYS_openat ? 1 : 0], PATH_MAX, &whole);
+  if (!path || !whole) return false;
   auto prediction = predict_open(t.tid, nr, c.args, *path);
   if (!prediction) return false;
   c.ret = prediction->res;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -234,6 +235,19 @@ int failing_opens(const char* dir) {
   report("h", missing, syscall(SYS_openat, AT_FDCWD, missing.c_str(), O_RDONLY));
   setrlimit(RLIMIT_NOFILE, &lim);
   report("i", file, syscall(SYS_openat, AT_FDCWD, file.c_str(), O_RDONLY));
+  // A path longer than PATH_MAX whose first 4095 bytes name a missing file
+  // (ENAMETOOLONG), and one that runs into unmapped memory before its NUL
+  // (EFAULT): what the tracer reads of them is not what the kernel walks.
+  std::string deep;
+  while (deep.size() < 5000) deep += "m/";
+  report("j", "deep", syscall(SYS_openat, AT_FDCWD, deep.c_str(), O_RDONLY));
+  const long page = sysconf(_SC_PAGESIZE);
+  auto* two = static_cast<char*>(mmap(nullptr, static_cast<size_t>(2 * page), PROT_READ | PROT_WRITE,
+                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  if (two == MAP_FAILED || munmap(two + page, static_cast<size_t>(page)) != 0) return 1;
+  const char tail[] = {'/', 'm', 'i', 's', 's'};  // no NUL
+  std::memcpy(two + page - sizeof tail, tail, sizeof tail);
+  report("k", "cut", syscall(SYS_openat, AT_FDCWD, two + page - sizeof tail, O_RDONLY));
   return 0;
 }
 
