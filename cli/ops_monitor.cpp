@@ -45,6 +45,8 @@ metrics::OpsSnapshot gather_snapshot(const CaptureSession& capture,
   s.processes = st.processes;
   s.threads = st.threads;
   s.fds = st.fds;
+  s.engine_backlog = engine.backlogs();
+  s.engine_process_moves = engine.migrations();
   // The event loop's thread (decoding, and with one worker everything) and the workers.
   s.engine_cpu_seconds = metrics::thread_cpu_seconds() + engine.worker_cpu_seconds();
   s.process_cpu_seconds = metrics::process_cpu_seconds();

@@ -93,12 +93,18 @@ TEST(Prometheus, RendersTheSnapshot) {
   out.failed = 1;
   out.queue_depth = 7;
   s.outputs.outputs.push_back(out);
+  EXPECT_EQ(render_prometheus(s).find("rtsec_engine_backlog_events"), std::string::npos)
+      << "one engine thread: no worker metrics";
+  s.engine_backlog = {3, 0};
+  s.engine_process_moves = 2;
   const std::string t = render_prometheus(s);
   for (const char* want :
        {"rtsec_events_total{type=\"openat\"} 10\n", "rtsec_drops_total{cpu=\"0\",reason=\"ring_full\"} 2\n",
         "rtsec_rule_matches_total{rule=\"Write below etc\",priority=\"Error\"} 4\n",
         "rtsec_output_failures_total{output=\"http\",reason=\"error\"} 1\n",
-        "rtsec_output_queue_depth{output=\"http\"} 7\n", "# TYPE process_resident_memory_bytes gauge\n"})
+        "rtsec_output_queue_depth{output=\"http\"} 7\n", "# TYPE process_resident_memory_bytes gauge\n",
+        "rtsec_engine_backlog_events{worker=\"0\"} 3\n", "rtsec_engine_backlog_events{worker=\"1\"} 0\n",
+        "rtsec_engine_process_moves_total 2\n"})
     EXPECT_NE(t.find(want), std::string::npos) << want << " not in:\n" << t;
   EXPECT_EQ(s.events(), 15u);
   EXPECT_EQ(s.drops(), 2u);

@@ -443,6 +443,13 @@ state::Stats PartitionedEngine::state_stats() const {
   return sum;
 }
 
+std::vector<uint64_t> PartitionedEngine::backlogs() const {
+  std::vector<uint64_t> out;
+  if (workers_.size() == 1) return out;
+  for (const auto& w : workers_) out.push_back(w->passed - w->done.load(std::memory_order_relaxed));
+  return out;
+}
+
 double PartitionedEngine::worker_cpu_seconds() const {
   double sum = 0;
   for (const auto& w : workers_) {

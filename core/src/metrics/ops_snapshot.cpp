@@ -99,6 +99,15 @@ std::string render_prometheus(const OpsSnapshot& s) {
     p.sample("rtsec_output_queue_capacity", {{"output", out.name}},
              static_cast<uint64_t>(out.queue_capacity));
 
+  if (!s.engine_backlog.empty()) {
+    p.family("rtsec_engine_backlog_events", "gauge", "Events waiting for an engine worker.");
+    for (size_t i = 0; i < s.engine_backlog.size(); ++i)
+      p.sample("rtsec_engine_backlog_events", {{"worker", std::to_string(i)}}, s.engine_backlog[i]);
+    p.family("rtsec_engine_process_moves_total", "counter",
+             "Processes moved from one engine worker to another to even out their load.");
+    p.sample("rtsec_engine_process_moves_total", {}, s.engine_process_moves);
+  }
+
   p.family("rtsec_state_processes", "gauge", "Processes in the state table.");
   p.sample("rtsec_state_processes", {}, static_cast<uint64_t>(s.processes));
   p.family("rtsec_state_threads", "gauge", "Non-main threads tracked.");

@@ -76,6 +76,8 @@ class PartitionedEngine {
   EngineStats stats() const;
   // Processes (each worker knows every one), threads, and the fds the workers keep.
   state::Stats state_stats() const;
+  // Events passed and not yet processed, per worker (empty with one thread).
+  std::vector<uint64_t> backlogs() const;
   // Processes moved from one worker to another to even out their load.
   uint64_t migrations() const { return migrations_; }
   // CPU time of the worker threads; 0 with one thread (the caller's thread does the work).

@@ -36,7 +36,9 @@ struct OpsSnapshot {
   size_t processes = 0;
   size_t threads = 0;
   size_t fds = 0;
-  double engine_cpu_seconds = 0;   // the event loop's thread
+  std::vector<uint64_t> engine_backlog;  // events waiting, per engine worker (none: one thread)
+  uint64_t engine_process_moves = 0;     // processes moved between workers
+  double engine_cpu_seconds = 0;   // the event loop's thread and the engine's workers
   double process_cpu_seconds = 0;  // all of rtsec's threads
   uint64_t rss_bytes = 0;
   double uptime_seconds = 0;
