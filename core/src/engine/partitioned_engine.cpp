@@ -75,12 +75,13 @@ struct PartitionedEngine::Worker {
 };
 
 // Where workers meet: how far each got through the process-tree events (which all of
-// them see), and the images of forking processes on their way to the child's worker.
+// them see), and process images on their way to another worker (a forking process's to
+// its child's worker, a moving process's to its new one), by the seq of that point.
 struct PartitionedEngine::Crossing {
   std::mutex mutex;
   std::condition_variable moved;
   std::vector<uint64_t> reached;
-  std::unordered_map<uint64_t, std::optional<state::Process>> images;  // by fork event seq
+  std::unordered_map<uint64_t, std::optional<state::Process>> images;
 };
 
 PartitionedEngine::PartitionedEngine(PartitionOptions options, Engine::AlertSink sink,

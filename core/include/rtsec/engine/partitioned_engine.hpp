@@ -2,7 +2,8 @@
 // The engine on several threads. Events are partitioned by process: all of a process's
 // events go to one worker, in stream order, and that worker keeps the process's fds and
 // evaluates the rules on its events. A process is given, when first seen, to the worker
-// with the least work waiting, and stays there until it exits. What crosses partitions:
+// with the least work waiting; when the workers' loads drift apart, the busiest hands one
+// of its processes (state included) to the idlest. What crosses partitions:
 //  - the process tree: fork, exec, exit and identity events reach every worker, so each
 //    can name any process's parent and ancestors (proc.pname, proc.aname ...);
 //  - a fork whose child another worker keeps than its creator's: the creator's worker
