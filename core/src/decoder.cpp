@@ -86,7 +86,7 @@ Result<DecodedEvent> decode_event(std::span<const std::byte> bytes) {
     if (i >= ev.nparams_) continue;
     if (auto problem = check_param(info.params[i], param))
       return make_error(fmt::format("{}: {}", param_label(info, i), *problem));
-    ev.params_[i] = param;
+    ev.params_[i] = {static_cast<uint16_t>(offset - len), static_cast<uint16_t>(len)};
   }
   if (offset != bytes.size())
     return make_error(fmt::format("{}: {} trailing bytes after the last parameter", info.name,
@@ -97,11 +97,6 @@ Result<DecodedEvent> decode_event(std::span<const std::byte> bytes) {
 DecodedEvent DecodedEvent::rebased(std::span<const std::byte> copy) const {
   DecodedEvent ev = *this;
   ev.bytes_ = copy;
-  for (size_t i = 0; i < nparams_; ++i) {
-    if (params_[i].empty()) continue;
-    const auto offset = static_cast<size_t>(params_[i].data() - bytes_.data());
-    ev.params_[i] = copy.subspan(offset, params_[i].size());
-  }
   return ev;
 }
 
@@ -113,8 +108,8 @@ int DecodedEvent::index_of(std::string_view name) const {
 
 // Every integer type converts when the value fits: u32 widens, a u64 above INT64_MAX does not.
 std::optional<int64_t> DecodedEvent::as_int(size_t i) const {
-  if (i >= nparams_ || params_[i].empty()) return std::nullopt;
-  const auto bytes = params_[i];
+  if (i >= nparams_ || params_[i].len == 0) return std::nullopt;
+  const auto bytes = raw(i);
   switch (param_info(i).type) {
     case RTSEC_PT_S64:
     case RTSEC_PT_FD:
@@ -140,15 +135,15 @@ std::optional<int64_t> DecodedEvent::as_int(size_t i) const {
 
 // Every integer type converts when the value fits: a negative signed value does not.
 std::optional<uint64_t> DecodedEvent::as_uint(size_t i) const {
-  if (i >= nparams_ || params_[i].empty()) return std::nullopt;
+  if (i >= nparams_ || params_[i].len == 0) return std::nullopt;
   switch (param_info(i).type) {
     case RTSEC_PT_U64:
-      return load<uint64_t>(params_[i]);
+      return load<uint64_t>(raw(i));
     case RTSEC_PT_U32:
     case RTSEC_PT_UID:
     case RTSEC_PT_GID:
     case RTSEC_PT_DEV:
-      return load<uint32_t>(params_[i]);
+      return load<uint32_t>(raw(i));
     default:
       break;
   }
@@ -160,10 +155,11 @@ std::optional<uint64_t> DecodedEvent::as_uint(size_t i) const {
 // The text up to the first NUL: the decoder guarantees one at the end, and a driver may pad a
 // fixed buffer (comm) with more, which the kernel would not have read as part of the string.
 std::optional<std::string_view> DecodedEvent::as_string(size_t i) const {
-  if (i >= nparams_ || params_[i].empty()) return std::nullopt;
+  if (i >= nparams_ || params_[i].len == 0) return std::nullopt;
   const uint8_t type = param_info(i).type;
   if (type != RTSEC_PT_PATH && type != RTSEC_PT_CHARBUF) return std::nullopt;
-  const std::string_view text(reinterpret_cast<const char*>(params_[i].data()), params_[i].size());
+  const auto bytes = raw(i);
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   return text.substr(0, text.find('\0'));
 }
 

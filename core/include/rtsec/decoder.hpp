@@ -28,7 +28,10 @@ class DecodedEvent {
   size_t param_count() const { return nparams_; }
   const ParamInfo& param_info(size_t i) const { return info_->params[i]; }
   // Raw bytes of parameter i; empty when not captured.
-  std::span<const std::byte> raw(size_t i) const { return params_[i]; }
+  std::span<const std::byte> raw(size_t i) const {
+    return params_[i].len == 0 ? std::span<const std::byte>()
+                               : bytes_.subspan(params_[i].offset, params_[i].len);
+  }
   // Index of the parameter called `name`, or -1.
   int index_of(std::string_view name) const;
 
@@ -56,7 +59,15 @@ class DecodedEvent {
   std::span<const std::byte> bytes_;
   const EventInfo* info_ = nullptr;
   size_t nparams_ = 0;
-  std::array<std::span<const std::byte>, RTSEC_MAX_PARAMS> params_{};
+  // Where each parameter lies in bytes_ (len 0: not captured). 16 bits suffice: an event is
+  // at most RTSEC_MAX_EVENT_LEN bytes. Offsets rather than pointers keep a copy small and
+  // valid over a copy of the bytes (rebased()).
+  struct Slice {
+    uint16_t offset = 0;
+    uint16_t len = 0;
+  };
+  static_assert(RTSEC_MAX_EVENT_LEN <= UINT16_MAX);
+  std::array<Slice, RTSEC_MAX_PARAMS> params_{};
 };
 
 // Validates `bytes` (exactly one event, as framed by the ring) and returns a
