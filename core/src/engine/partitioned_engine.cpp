@@ -56,6 +56,8 @@ struct PartitionedEngine::Worker {
   // The caller's side.
   std::unique_ptr<Batch> filling;
   uint64_t passed = 0;  // events appended
+  double looked_cpu = 0;     // at the last rebalance(): the thread's CPU seconds,
+  uint64_t looked_done = 0;  // and the events it had processed
 
   std::mutex mutex;
   std::condition_variable wake;  // to the worker: a batch is queued, or stop
@@ -161,26 +163,51 @@ PartitionedEngine::Assignment& PartitionedEngine::assign(pid_t pid) {
 }
 
 void PartitionedEngine::rebalance() {
-  std::vector<uint64_t> load(workers_.size(), 0);
-  uint64_t total = 0;
+  // A worker's load: the events it was given (recent ones counting most), each at what an event
+  // cost that worker meanwhile (its CPU time over the events it processed): processes
+  // differ in what their events cost under the rules.
+  std::vector<double> cost(workers_.size(), 0);
+  double known_cost = 0;
+  size_t measured = 0;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    Worker& w = *workers_[i];
+    const double cpu = thread_cpu_seconds(w);
+    const uint64_t done = w.done.load(std::memory_order_relaxed);
+    if (done > w.looked_done && cpu > w.looked_cpu) {
+      cost[i] = (cpu - w.looked_cpu) / static_cast<double>(done - w.looked_done);
+      known_cost += cost[i];
+      ++measured;
+    }
+    w.looked_cpu = cpu;
+    w.looked_done = done;
+  }
+  // A worker that processed nothing meanwhile is taken to cost what the others did.
+  for (double& c : cost)
+    if (c == 0) c = measured ? known_cost / static_cast<double>(measured) : 1;
+  std::vector<double> load(workers_.size(), 0);
+  double total = 0;
   for (const auto& [pid, a] : assigned_) {
-    load[a.worker] += a.events;
-    total += a.events;
+    load[a.worker] += static_cast<double>(a.events) * cost[a.worker];
+    total += static_cast<double>(a.events) * cost[a.worker];
   }
   const auto busiest = std::max_element(load.begin(), load.end()) - load.begin();
   const auto idlest = std::min_element(load.begin(), load.end()) - load.begin();
-  const uint64_t gap = load[busiest] - load[idlest];
+  const double gap = load[busiest] - load[idlest];
   // The process of the busiest worker that best closes the gap without overshooting it.
   pid_t move = 0;
-  uint64_t moved_events = 0;
+  double moved_load = 0;
   if (gap * 100 > total * kImbalancePercent) {
-    for (const auto& [pid, a] : assigned_)
-      if (a.worker == busiest && a.events <= gap / 2 + gap / 4 && a.events > moved_events) {
+    for (const auto& [pid, a] : assigned_) {
+      const double l = static_cast<double>(a.events) * cost[busiest];
+      if (a.worker == busiest && l <= gap * 0.75 && l > moved_load) {
         move = pid;
-        moved_events = a.events;
+        moved_load = l;
       }
+    }
   }
-  for (auto& [pid, a] : assigned_) a.events = 0;
+  // Halved rather than forgotten: a process's share is judged over several looks, as the
+  // scheduler runs busy processes by turns.
+  for (auto& [pid, a] : assigned_) a.events /= 2;
   if (move == 0) return;
   assigned_[move].worker = static_cast<int>(idlest);
   ++migrations_;
@@ -451,13 +478,15 @@ std::vector<uint64_t> PartitionedEngine::backlogs() const {
   return out;
 }
 
+double PartitionedEngine::thread_cpu_seconds(const Worker& w) {
+  timespec ts{};
+  if (!w.thread.joinable() || clock_gettime(w.cpu_clock, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 double PartitionedEngine::worker_cpu_seconds() const {
   double sum = 0;
-  for (const auto& w : workers_) {
-    if (!w->thread.joinable()) continue;
-    timespec ts{};
-    if (clock_gettime(w->cpu_clock, &ts) == 0) sum += ts.tv_sec + ts.tv_nsec / 1e9;
-  }
+  for (const auto& w : workers_) sum += thread_cpu_seconds(*w);
   return sum;
 }
 

@@ -92,13 +92,14 @@ class PartitionedEngine {
 
   struct Assignment {
     int worker;
-    uint64_t events;  // since the last rebalance()
+    uint64_t events;  // given to it, halved at each rebalance()
   };
   Assignment& assign(pid_t pid);
   // Moves a process from the busiest worker to the idlest when their loads drift apart.
   void rebalance();
   void enqueue(Worker& w, Item item, std::span<const std::byte> bytes);
   void move_process(Worker& w, const Item& item);
+  static double thread_cpu_seconds(const Worker& w);
   void hand_over(Worker& w);
   void run(Worker& w);
   void handle(Worker& w, const Item& item);
