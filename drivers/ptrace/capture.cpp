@@ -158,6 +158,10 @@ std::optional<EncodedEvent> encode_event(const rtsec_event_recipe& r, const Sysc
           b.add_empty();  // NULL is "not given", not a fault
           break;
         }
+        if (static_cast<int>(p.arg) == c.read_arg) {
+          b.add_string(c.read_arg_text);
+          break;
+        }
         auto s = read_string(tid, ptr, p.max_len ? p.max_len : RTSEC_MAX_STR_LEN);
         if (!s) fault = true;
         opt_str(s);

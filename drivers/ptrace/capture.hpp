@@ -61,6 +61,10 @@ struct SyscallContext {
   uint64_t args[6] = {};
   bool is_syscall = true;
   std::optional<FileId> ret_file;  // what the returned fd refers to, when known without looking
+  // A string argument the tracer has read already (an open's path, to
+  // predict it): its index and text, used instead of reading it again.
+  int read_arg = -1;
+  std::string read_arg_text;
 };
 
 struct EncodedEvent {

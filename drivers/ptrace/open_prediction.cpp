@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "open_prediction.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/resource.h>
@@ -11,7 +10,7 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
+#include <climits>
 #include <cstring>
 #include <sstream>
 #include <vector>
@@ -109,21 +108,20 @@ bool same_file(const char* a, const char* b) {
   return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-// The descriptor an open would take now, or -1 when it cannot be told or the
-// open would fail with EMFILE instead (the kernel takes the descriptor
-// before it walks the path, so even a missing file says EMFILE then).
-int next_fd(pid_t tid) {
-  const int fd = lowest_free_fd(tid);
+// Whether descriptor fd is below the task's RLIMIT_NOFILE. The kernel takes
+// the descriptor before it walks the path: at the limit even a missing file
+// says EMFILE.
+bool below_fd_limit(pid_t tid, int fd) {
   struct rlimit lim {};
-  if (fd < 0 || prlimit(tid, RLIMIT_NOFILE, nullptr, &lim) != 0) return -1;
-  return static_cast<rlim_t>(fd) < lim.rlim_cur ? fd : -1;
+  return fd >= 0 && prlimit(tid, RLIMIT_NOFILE, nullptr, &lim) == 0 &&
+         static_cast<rlim_t>(fd) < lim.rlim_cur;
 }
 
 // A failing open: the path walked by the tracer from where the tracee's
 // walk starts, through no symlink (a link could lead to /proc/self, which
 // is the tracer's), ends in ENOENT or ENOTDIR.
-std::optional<OpenPrediction> predict_failure(pid_t tid, int nr, const uint64_t* args,
-                                              const std::string& path) {
+std::optional<OpenPrediction> predict_failure(pid_t tid, FdDir& fds, int nr,
+                                              const uint64_t* args, const std::string& path) {
   OwnedFd base;
   if (path.front() != '/') {
     const auto dirfd = static_cast<int>(args[0]);
@@ -147,45 +145,18 @@ std::optional<OpenPrediction> predict_failure(pid_t tid, int nr, const uint64_t*
   }
   const int err = errno;  // ELOOP (a symlink on the way), EACCES...: not predicted
   if (err != ENOENT && err != ENOTDIR) return std::nullopt;
-  const int fd = next_fd(tid);
-  if (fd < 0) return std::nullopt;
+  // The lowest free descriptor is at most the number open: counting is
+  // cheaper than listing, where procfs gives the count.
+  const std::optional<int> count = open_fd_count(fds);
+  if (!below_fd_limit(tid, count ? *count : lowest_free_fd(fds))) return std::nullopt;
   OpenPrediction p;
   p.res = -err;
-  p.fd = fd;
   p.base = std::move(base);
   p.path = path;
   return p;
 }
 
 }  // namespace
-
-int lowest_free_fd(pid_t tid) {
-  const std::string dir = "/proc/" + std::to_string(tid) + "/fd";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  // procfs lists a task's descriptors in ascending order: the first gap is the answer.
-  alignas(8) char buf[4096];
-  int expect = 0;
-  for (;;) {
-    const long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
-    if (n < 0) expect = -1;
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      const auto* d = reinterpret_cast<const dirent64*>(buf + off);
-      off += d->d_reclen;
-      int num = -1;
-      const char* name = d->d_name;
-      if (std::from_chars(name, name + std::strlen(name), num).ec != std::errc()) continue;  // . and ..
-      if (num != expect) {
-        ::close(fd);
-        return expect;
-      }
-      ++expect;
-    }
-  }
-  ::close(fd);
-  return expect;
-}
 
 bool tracer_can_stand_in_for(pid_t tid) {
   const std::string proc = "/proc/" + std::to_string(tid);
@@ -208,7 +179,7 @@ bool tracer_can_stand_in_for(pid_t tid) {
          same_mount_and_file((proc + "/root").c_str(), "/");
 }
 
-std::optional<OpenPrediction> predict_open(pid_t tid, int nr, const uint64_t* args,
+std::optional<OpenPrediction> predict_open(pid_t tid, FdDir& fds, int nr, const uint64_t* args,
                                            const std::string& path) {
   int flags = 0;
   switch (nr) {
@@ -230,7 +201,7 @@ std::optional<OpenPrediction> predict_open(pid_t tid, int nr, const uint64_t* ar
   struct stat link {};
   if (lstat(resolved->c_str(), &link) != 0) {
     if (flags & O_CREAT) return std::nullopt;  // it would be created
-    return predict_failure(tid, nr, args, path);
+    return predict_failure(tid, fds, nr, args, path);
   }
   if (S_ISLNK(link.st_mode)) {
     if (flags & O_NOFOLLOW) return std::nullopt;  // ELOOP
@@ -242,33 +213,33 @@ std::optional<OpenPrediction> predict_open(pid_t tid, int nr, const uint64_t* ar
   struct stat st {};
   if (stat(resolved->c_str(), &st) != 0 || !type_accepts(st.st_mode, flags)) return std::nullopt;
   if (faccessat(AT_FDCWD, resolved->c_str(), mode, AT_EACCESS) != 0) return std::nullopt;
-  const int fd = next_fd(tid);
-  if (fd < 0) return std::nullopt;
+  const int fd = lowest_free_fd(fds);
+  if (!below_fd_limit(tid, fd)) return std::nullopt;
   OpenPrediction p;
-  p.res = p.fd = fd;
+  p.res = fd;
   p.file = FileId{abi_dev(st.st_dev), st.st_ino};
   return p;
 }
 
 OpenOutcome confirm_open(const OpenPrediction& p, FdDir& fds) {
-  if (fds.get() < 0) return OpenOutcome{OpenOutcome::kUnconfirmed};
-  const std::optional<FileId> now = fd_file_id(fds, p.fd);
   if (p.res >= 0) {
+    const std::optional<FileId> now = fd_file_id(fds, p.res);
     if (!now) return OpenOutcome{OpenOutcome::kUnconfirmed};  // closed since, or the open failed
     if (now->dev == p.file.dev && now->ino == p.file.ino) return OpenOutcome{OpenOutcome::kConfirmed};
     // The path led elsewhere by the time the kernel walked it (a renamed
     // file, a swapped symlink): the file really opened is the one reported.
     return OpenOutcome{OpenOutcome::kCorrected, p.res, now};
   }
-  // A failure leaves no trace: all that can be seen is that the descriptor a
-  // success would have taken is free.
-  if (!now) return OpenOutcome{OpenOutcome::kConfirmed};
-  // Taken. By this open if it holds the file the path names now (created
-  // between the tracer's look and the kernel's); else by a later call.
+  // A failure leaves no trace. The path still leading nowhere is the usual
+  // answer, and it costs one lookup.
   struct stat st {};
-  if (fstatat(p.base.get() >= 0 ? p.base.get() : AT_FDCWD, p.path.c_str(), &st, 0) == 0 &&
-      abi_dev(st.st_dev) == now->dev && st.st_ino == now->ino)
-    return OpenOutcome{OpenOutcome::kCorrected, p.fd, now};
+  if (fstatat(p.base.get() >= 0 ? p.base.get() : AT_FDCWD, p.path.c_str(), &st, 0) != 0)
+    return OpenOutcome{OpenOutcome::kConfirmed};
+  // A file is there now. If a descriptor of the thread refers to it, the
+  // open found it (created between the tracer's look and the kernel's).
+  const FileId now{abi_dev(st.st_dev), st.st_ino};
+  if (const std::optional<int> fd = fd_of_file(fds, now))
+    return OpenOutcome{OpenOutcome::kCorrected, *fd, now};
   return OpenOutcome{OpenOutcome::kUnconfirmed};
 }
 

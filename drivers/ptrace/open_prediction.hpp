@@ -47,7 +47,6 @@ class OwnedFd {
 
 struct OpenPrediction {
   int64_t res = 0;  // what the open will return: the descriptor, or -errno
-  int fd = -1;      // the descriptor a success takes (res itself when res >= 0)
   FileId file{};    // success: the file it will refer to, seen from the tracer
   // Failure: where the path starts (the tracee's cwd or dirfd, opened at
   // entry; -1 for an absolute path) and the path, to tell at the next stop
@@ -58,8 +57,8 @@ struct OpenPrediction {
 
 // nr and args are the open-family syscall's (open, openat, creat; openat2's
 // resolve rules are not modelled: never predicted). path is the tracee's
-// path argument, read at entry.
-std::optional<OpenPrediction> predict_open(pid_t tid, int nr, const uint64_t* args,
+// path argument, read whole at entry; fds its fd table.
+std::optional<OpenPrediction> predict_open(pid_t tid, FdDir& fds, int nr, const uint64_t* args,
                                            const std::string& path);
 
 // What the thread's fd table says about a predicted open, at its next stop.
@@ -76,9 +75,6 @@ struct OpenOutcome {
   std::optional<FileId> file;
 };
 OpenOutcome confirm_open(const OpenPrediction& p, FdDir& fds);
-
-// The lowest descriptor not open in the task's table, or -1 if it cannot be read.
-int lowest_free_fd(pid_t tid);
 
 // Whether a path walk or an access check made by this process answers for
 // the tracee: the same effective ids, groups and capabilities, the same

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tracee_io.hpp"
 
+#include <dirent.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -225,9 +228,61 @@ FdDir::~FdDir() {
 }
 
 int FdDir::get() {
+  // Readable (not O_PATH): the table is listed through it too, without a
+  // walk from /proc each time.
   if (fd_ < 0 && tid_ > 0)
-    fd_ = ::open(proc_path(tid_, "fd").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    fd_ = ::open(proc_path(tid_, "fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return fd_;
+}
+
+namespace {
+// Calls fn(fd) for each descriptor in the table, in ascending order (procfs
+// lists them so) until it returns false. False if the table cannot be read.
+template <typename Fn>
+bool for_each_fd(FdDir& dir, Fn&& fn) {
+  const int d = dir.get();
+  if (d < 0 || lseek(d, 0, SEEK_SET) != 0) return false;
+  alignas(8) char buf[4096];
+  for (;;) {
+    const long n = syscall(SYS_getdents64, d, buf, sizeof buf);
+    if (n < 0) return false;
+    if (n == 0) return true;
+    for (long off = 0; off < n;) {
+      const auto* e = reinterpret_cast<const dirent64*>(buf + off);
+      off += e->d_reclen;
+      int num = -1;
+      const char* name = e->d_name;
+      if (std::from_chars(name, name + std::strlen(name), num).ec != std::errc()) continue;  // . ..
+      if (!fn(num)) return true;
+    }
+  }
+}
+}  // namespace
+
+int lowest_free_fd(FdDir& dir) {
+  int expect = 0;
+  const bool read = for_each_fd(dir, [&](int fd) {
+    if (fd != expect) return false;  // the first gap
+    ++expect;
+    return true;
+  });
+  return read ? expect : -1;
+}
+
+std::optional<int> open_fd_count(FdDir& dir) {
+  struct stat st {};
+  if (dir.get() < 0 || fstat(dir.get(), &st) != 0 || st.st_size <= 0) return std::nullopt;
+  return static_cast<int>(std::min<off_t>(st.st_size, INT32_MAX));
+}
+
+std::optional<int> fd_of_file(FdDir& dir, const FileId& file) {
+  std::optional<int> found;
+  for_each_fd(dir, [&](int fd) {
+    const auto id = fd_file_id(dir, fd);
+    if (id && id->dev == file.dev && id->ino == file.ino) found = fd;
+    return !found;
+  });
+  return found;
 }
 
 namespace {

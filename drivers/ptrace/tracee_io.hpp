@@ -76,5 +76,12 @@ struct FileId {
   uint64_t ino;
 };
 std::optional<FileId> fd_file_id(FdDir& dir, int64_t fd);
+// The lowest descriptor not open in the task's table, or -1 if it cannot be read.
+int lowest_free_fd(FdDir& dir);
+// How many descriptors the task has open: the size procfs gives its fd
+// directory (Linux 6.2 on). nullopt where it says nothing (or 0).
+std::optional<int> open_fd_count(FdDir& dir);
+// The lowest descriptor that refers to file, if any.
+std::optional<int> fd_of_file(FdDir& dir, const FileId& file);
 
 }  // namespace rtsec::ptrace

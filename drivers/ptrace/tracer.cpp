@@ -20,6 +20,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <cstring>
 #include <thread>
@@ -745,12 +746,15 @@ bool Tracer::try_predict_open(Thread& t, const rtsec_event_recipe& r, SyscallCon
   // Only a path read up to its NUL is the one the kernel walks: one cut by
   // the cap or by unmapped memory fails there (ENAMETOOLONG, EFAULT).
   bool whole = false;
-  auto path = read_string(t.tid, c.args[nr == SYS_openat ? 1 : 0], PATH_MAX, &whole);
+  const int path_arg = nr == SYS_openat ? 1 : 0;
+  auto path = read_string(t.tid, c.args[path_arg], PATH_MAX, &whole);
   if (!path || !whole) return false;
-  auto prediction = predict_open(t.tid, nr, c.args, *path);
+  auto prediction = predict_open(t.tid, t.fd_dir, nr, c.args, *path);
   if (!prediction) return false;
   c.ret = prediction->res;
   if (prediction->res >= 0) c.ret_file = prediction->file;
+  c.read_arg = path_arg;
+  c.read_arg_text = *path;
   TaskFacts facts(t.tid);
   std::string err;
   auto ev = encode_event(r, c, facts, boottime_ns(), &err);
