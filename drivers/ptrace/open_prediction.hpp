@@ -9,10 +9,11 @@
 //   check is predicted to open with that descriptor;
 // - a path whose walk, made by the tracer through no symlink, ends in ENOENT
 //   or ENOTDIR is predicted to fail with that errno (without O_CREAT).
-// The event is kept back until the thread's next stop, where the descriptor
-// is looked at (confirm_open): the file it refers to then is the one
-// reported, and a predicted failure whose descriptor now holds the file the
-// path names is reported as the success it was (a file created in between).
+// The event is kept back until the thread's next stop (confirm_open): a
+// predicted success reports the file its descriptor refers to then; a
+// predicted failure whose path now names a file one of the thread's
+// descriptors refers to is reported as the success it was (a file created
+// in between).
 // docs/PTRACE.md says what is guaranteed. Anything unusual (O_CREAT of a
 // missing file, O_TMPFILE, /proc paths, symlinks on the way to a missing
 // file, a chroot, other credentials) is not predicted: the open then takes
