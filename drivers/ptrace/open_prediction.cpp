@@ -210,8 +210,9 @@ std::optional<OpenPrediction> predict_open(pid_t tid, FdDir& fds, int nr, const 
     if (n <= 0) return std::nullopt;
     if (resolves_differently(std::string(target, static_cast<size_t>(n)))) return std::nullopt;
   }
-  struct stat st {};
-  if (stat(resolved->c_str(), &st) != 0 || !type_accepts(st.st_mode, flags)) return std::nullopt;
+  struct stat st = link;  // not a symlink: what stat would say
+  if (S_ISLNK(link.st_mode) && stat(resolved->c_str(), &st) != 0) return std::nullopt;
+  if (!type_accepts(st.st_mode, flags)) return std::nullopt;
   if (faccessat(AT_FDCWD, resolved->c_str(), mode, AT_EACCESS) != 0) return std::nullopt;
   const int fd = lowest_free_fd(fds);
   if (!below_fd_limit(tid, fd)) return std::nullopt;
