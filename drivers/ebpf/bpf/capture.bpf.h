@@ -293,13 +293,9 @@ __noinline long capture_param(__u32 off, __u32 i)
 		return bpf_probe_read_user(dst, 8, (const void *)uptr) ? -1 : 8;
 	}
 	case RTSEC_SRC_RET_FILE_DEV:
-		if (!read_ret_file_id(st))
-			return 0;
-		return put_int(dst, p->type, st->file_dev, false);
+		return read_ret_file_id(st) ? put_int(dst, p->type, st->file_dev, false) : 0;
 	case RTSEC_SRC_RET_FILE_INO:
-		if (!read_ret_file_id(st))
-			return 0;
-		return put_int(dst, p->type, st->file_ino, false);
+		return read_ret_file_id(st) ? put_int(dst, p->type, st->file_ino, false) : 0;
 	}
 	return 0;
 }

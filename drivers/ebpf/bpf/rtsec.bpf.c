@@ -43,21 +43,30 @@ static __always_inline __u64 wakeup_flags(void)
 }
 
 /*
- * Parameter i: integers from the return value or an argument are written
- * here, everything else by the (separately verified) capture_param().
+ * Parameter i: integers from the return value, an argument or the file behind
+ * the returned fd (the common cases of every event, an open's dev and ino) are
+ * written here, everything else by the (separately verified) capture_param().
  */
 static __always_inline long emit_param(const struct rtsec_event_recipe *r, __u32 i, __u8 *buf,
-				       __u32 off, const struct capture_state *st)
+				       __u32 off, struct capture_state *st)
 {
 	const struct rtsec_param_recipe *p = &r->params[bounded(i, RTSEC_MAX_PARAMS - 1)];
+	__u8 *dst = buf + bounded(off, EVENT_OFF_MASK);
 
-	if (p->flags || !st->is_syscall || off + 8 > EVENT_CAP)
+	if (!st->is_syscall || off + 8 > EVENT_CAP || (p->flags & ~RTSEC_PARAM_IF_SUCCESS))
 		return capture_param(off, i);
-	if (p->source == RTSEC_SRC_RET)
-		return put_int(buf + bounded(off, EVENT_OFF_MASK), p->type, st->ret, false);
-	if (p->source == RTSEC_SRC_ARG)
-		return put_int(buf + bounded(off, EVENT_OFF_MASK), p->type, syscall_arg(st, p->arg),
-			       true);
+	if ((p->flags & RTSEC_PARAM_IF_SUCCESS) && st->ret < 0)
+		return 0;
+	switch (p->source) {
+	case RTSEC_SRC_RET:
+		return put_int(dst, p->type, st->ret, false);
+	case RTSEC_SRC_ARG:
+		return put_int(dst, p->type, syscall_arg(st, p->arg), true);
+	case RTSEC_SRC_RET_FILE_DEV:
+		return read_ret_file_id(st) ? put_int(dst, p->type, st->file_dev, false) : 0;
+	case RTSEC_SRC_RET_FILE_INO:
+		return read_ret_file_id(st) ? put_int(dst, p->type, st->file_ino, false) : 0;
+	}
 	return capture_param(off, i);
 }
 
