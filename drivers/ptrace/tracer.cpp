@@ -367,7 +367,11 @@ Status Tracer::spawn(const std::vector<std::string>& argv) {
                           (argv[0].find('/') == std::string::npos ? " in PATH" : ""),
                       ENOENT);
   }
-  const std::vector<sock_filter> filter = build_seccomp_filter(table_->filter_syscalls());
+  const std::vector<int> stopping = table_->filter_syscalls();
+  // Opens enabled later (set_events) are never predicted: the filter would
+  // not show the calls that change what the tracee's paths lead to.
+  identity_watched_ = std::find(stopping.begin(), stopping.end(), SYS_setuid) != stopping.end();
+  const std::vector<sock_filter> filter = build_seccomp_filter(stopping);
   sock_fprog prog{static_cast<unsigned short>(filter.size()), const_cast<sock_filter*>(filter.data())};
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -739,7 +743,7 @@ void Tracer::on_entry(Thread& t, int nr, const uint64_t* args) {
 
 bool Tracer::try_predict_open(Thread& t, const rtsec_event_recipe& r, SyscallContext& c, int nr) {
   if ((nr != SYS_open && nr != SYS_openat && nr != SYS_creat) || t.shares_files || !opts_.ring ||
-      !hold_timer_ || !hold_timer_->ok())
+      !identity_watched_ || !hold_timer_ || !hold_timer_->ok())
     return false;
   if (t.can_stand_in < 0) t.can_stand_in = tracer_can_stand_in_for(t.tid) ? 1 : 0;
   if (!t.can_stand_in) return false;

@@ -164,6 +164,7 @@ class Tracer {
   int root_status_ = 0;
   bool root_done_ = false;
   bool attach_mode_ = false;
+  bool identity_watched_ = false;  // the filter stops at setuid, chroot, ... (open prediction)
   int release_fd_ = -1;
   pid_t tracer_tid_ = 0;
   std::atomic<bool> stop_requested_{false};
