@@ -12,8 +12,11 @@
 # wall time is kept. rtsec-ptrace writes its ring and an `rtsec trace
 # --driver ptrace` in another process reads it (output discarded), as in
 # the sidecar layout. Prints a Markdown table: speed relative to untraced
-# (1.00 = no slowdown), rtsec-ptrace's speed-up over strace, and ptrace
-# stops per captured event. Not part of CI (it takes a few minutes).
+# (1.00 = no slowdown), rtsec-ptrace's speed-up over strace, ptrace stops
+# (per captured event and in all) and the opens answered at entry (each
+# saves an exit stop; those predicted to fail in parentheses), from the
+# last rtsec-ptrace run of the row. The counts do not depend on the
+# machine's load; the times do. Not part of CI (it takes a few minutes).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -108,8 +111,8 @@ order=(${RTSEC_BENCH_ROWS:-openclose forkexec cc-project})
 
 echo "# rtsec-ptrace benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), median of $reps"
 echo
-echo "| workload | untraced s | rtsec-ptrace s | strace -f s | rtsec-ptrace speed (x untraced) | strace speed (x untraced) | rtsec-ptrace vs strace | stops per event | events | drops |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| workload | untraced s | rtsec-ptrace s | strace -f s | rtsec-ptrace speed (x untraced) | strace speed (x untraced) | rtsec-ptrace vs strace | stops per event | stops | events | opens predicted (to fail) | drops |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for row in "${order[@]}"; do
 	read -r -a cmd <<<"${rows[$row]}"
 	nat=() ptr=() str=()
@@ -120,7 +123,8 @@ for row in "${order[@]}"; do
 	done
 	n=$(median "${nat[@]}") p=$(median "${ptr[@]}") s=$(median "${str[@]}")
 	awk -v row="$row" -v n="$n" -v p="$p" -v s="$s" -v spe="$(stat_field stops_per_event)" \
-		-v ev="$(stat_field events)" -v dr="$(stat_field drops)" 'BEGIN {
-		printf "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.1fx | %s | %s | %s |\n",
-			row, n, p, s, n / p, n / s, s / p, spe, ev, dr }'
+		-v st="$(stat_field stops)" -v ev="$(stat_field events)" -v op="$(stat_field opens_predicted)" \
+		-v of="$(stat_field opens_predicted_failing)" -v dr="$(stat_field drops)" 'BEGIN {
+		printf "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.1fx | %s | %s | %s | %s (%s) | %s |\n",
+			row, n, p, s, n / p, n / s, s / p, spe, st, ev, op, of, dr }'
 done

@@ -170,9 +170,8 @@ bool tracer_can_stand_in_for(pid_t tid) {
   auto a = parse_ids(*theirs);
   const auto& b = ours;
   // faccessat(AT_EACCESS) checks with the effective (fs) ids, the groups and
-  // the capabilities: all must be the tracee's.
-  // Paths must lead to the same files: the same mount namespace, the same
-  // root (the tracer's root is "/").
+  // the capabilities: all must be the tracee's. And paths must lead to the
+  // same files: the same mount namespace, the same root (the tracer's is "/").
   return a && b && a->uid[1] == b->uid[1] && a->uid[3] == b->uid[3] && a->gid[1] == b->gid[1] &&
          a->gid[3] == b->gid[3] && a->groups == b->groups && a->cap_eff == b->cap_eff &&
          same_file((proc + "/ns/mnt").c_str(), "/proc/self/ns/mnt") &&
