@@ -128,13 +128,18 @@ static __always_inline int emit_event(const struct rtsec_event_recipe *r, __u32 
 	hdr->type = r->type;
 	hdr->nparams = nparams;
 
+	/*
+	 * Plain increments of this CPU's counters: tracepoints run the probe with
+	 * preemption off, so no other run can interleave on this CPU (the scratch
+	 * areas rely on the same); a locked add cost about 3 ns an event.
+	 */
 	if (bpf_ringbuf_output(&events, s->buf, bounded(off, 2 * EVENT_CAP - 1), wakeup_flags())) {
-		__sync_fetch_and_add(&cnt->drops, 1);
+		cnt->drops++;
 		return 0;
 	}
-	__sync_fetch_and_add(&cnt->events, 1);
+	cnt->events++;
 	if (faults)
-		__sync_fetch_and_add(&cnt->drops_fault, 1);
+		cnt->drops_fault++;
 	return 0;
 }
 
