@@ -148,8 +148,12 @@ for _ in $(seq 300); do ls -l "/proc/$rpid/fd" 2>/dev/null | grep -q bpf_link &&
 sleep 1
 # Four open/close loops at once: a host has many busy processes, and the engine's
 # workers partition by process (one process's events all go to one worker).
-for _ in 1 2 3 4; do "$load" openclose $((n_oc / 16)) >/dev/null & done
-wait
+loops=()
+for _ in 1 2 3 4; do
+	"$load" openclose $((n_oc / 16)) >/dev/null &
+	loops+=($!)
+done
+wait "${loops[@]}"
 "$load" mixed "$n_mx" >/dev/null
 "$load" forkexec $((n_fe / 4)) >/dev/null
 stop_rtsec
