@@ -228,6 +228,14 @@ int CaptureSession::run(const EventHandler& on_event,
   return command_ ? command_->exit_code() : status;
 }
 
+std::vector<metrics::ProcessDrops> CaptureSession::process_drops() const {
+  std::vector<metrics::ProcessDrops> out;
+  auto drops = driver_->process_drops();
+  if (!drops) return out;
+  for (const auto& d : *drops) out.push_back({static_cast<pid_t>(d.pid), d.drops});
+  return out;
+}
+
 std::vector<rtsec_cpu_stats> CaptureSession::cpu_stats() const {
   auto stats = driver_->stats();
   return stats ? *stats : std::vector<rtsec_cpu_stats>{};

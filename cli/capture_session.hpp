@@ -18,6 +18,7 @@
 #include "event_counts.hpp"
 #include "rtsec/config.hpp"
 #include "rtsec/decoder.hpp"
+#include "rtsec/metrics/drop_origins.hpp"
 #include "rtsec/plugin/driver_host.hpp"
 
 namespace rtsec::cli {
@@ -75,6 +76,8 @@ class CaptureSession {
   std::map<std::string, uint64_t> events_by_type() const { return by_type_.by_name(); }
   uint64_t decode_errors() const { return decode_errors_; }
   std::vector<rtsec_cpu_stats> cpu_stats() const;
+  // Drops by process, from a driver that counts them so (empty otherwise).
+  std::vector<metrics::ProcessDrops> process_drops() const;
   std::string_view driver_name() const { return driver_->name(); }
   // Ends run() as SIGTERM does (drain, then stop; a command under capture gets the signal).
   static void request_stop();

@@ -25,12 +25,14 @@ uint64_t clock_ns(clockid_t id) {
 
 metrics::OpsSnapshot gather_snapshot(const CaptureSession& capture,
                                      const engine::PartitionedEngine& engine,
-                                     const output::Dispatcher& outputs) {
+                                     const output::Dispatcher& outputs,
+                                     metrics::DropOrigins& drop_origins) {
   metrics::OpsSnapshot s;
   s.driver = std::string(capture.driver_name());
   s.events_by_type = capture.events_by_type();
   s.malformed_events = capture.decode_errors();
   for (const auto& c : capture.cpu_stats()) s.cpus.push_back({c.events, c.drops, c.drops_fault});
+  s.drops_by_container = drop_origins.by_container(capture.process_drops());
   const auto es = engine.stats();
   s.rule_evaluations = es.evaluations;
   std::unordered_map<std::string_view, rules::Priority> priorities;

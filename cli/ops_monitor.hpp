@@ -12,6 +12,7 @@
 
 #include "rtsec/metrics/drop_monitor.hpp"
 #include "rtsec/metrics/http_endpoint.hpp"
+#include "rtsec/metrics/drop_origins.hpp"
 #include "rtsec/metrics/ops_config.hpp"
 #include "rtsec/metrics/ops_snapshot.hpp"
 #include "rtsec/engine/partitioned_engine.hpp"
@@ -24,7 +25,8 @@ class CaptureSession;
 // The figures of a live run, read on the event loop's thread.
 metrics::OpsSnapshot gather_snapshot(const CaptureSession& capture,
                                      const engine::PartitionedEngine& engine,
-                                     const output::Dispatcher& outputs);
+                                     const output::Dispatcher& outputs,
+                                     metrics::DropOrigins& drop_origins);
 
 class OpsMonitor {
  public:

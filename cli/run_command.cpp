@@ -299,6 +299,7 @@ int run_detection(const RunOptions& o) {
       return 1;
     }
     auto ops = OpsMonitor::create(*ops_config);
+    metrics::DropOrigins drop_origins;
     if (!ops) {
       spdlog::error("{}", ops.error().message);
       return 1;
@@ -319,7 +320,8 @@ int run_detection(const RunOptions& o) {
         push_policy(fresh, capture.driver(), enforcer);
       });
       report_enforcements(capture.driver(), enforcer, **outputs);
-      if ((*ops)->tick([&] { return gather_snapshot(capture, engine, **outputs); }, **outputs))
+      if ((*ops)->tick([&] { return gather_snapshot(capture, engine, **outputs, drop_origins); },
+                       **outputs))
         CaptureSession::request_stop();
     });
     engine.drain();

@@ -238,6 +238,25 @@ class EbpfDriver {
     return 0;
   }
 
+  int process_drops(rtsec_process_drops* out, uint32_t max, uint32_t* n) {
+    const int fd = bpf_map__fd(skel_->maps.drops_by_process);
+    // The probe may add or evict entries meanwhile (an LRU map), which can restart the
+    // walk: it is bounded by the map's size.
+    const uint32_t bound = bpf_map__max_entries(skel_->maps.drops_by_process);
+    uint32_t count = 0, key = 0, next = 0;
+    const uint32_t* prev = nullptr;  // from the first key
+    while (count < bound && bpf_map_get_next_key(fd, prev, &next) == 0) {
+      key = next;
+      prev = &key;
+      uint64_t drops = 0;
+      if (bpf_map_lookup_elem(fd, &key, &drops) != 0) continue;  // evicted meanwhile
+      if (count < max) out[count] = rtsec_process_drops{key, 0, drops};
+      ++count;
+    }
+    *n = count;
+    return 0;
+  }
+
   int set_policy(const rtsec_policy* policy, uint8_t* by, char* err, size_t errlen) {
     std::string msg;
     if (int rc = enforcement_->set_policy(*policy, by, msg); rc) return fail(err, errlen, -rc, msg);
@@ -306,6 +325,9 @@ const rtsec_driver_ops kOps = {
     },
     [](void* h, rtsec_enforcement* out, __u32 max, __u32* n, char* err, size_t errlen) {
       return guarded(err, errlen, [&] { return self(h)->enforcements(out, max, n); });
+    },
+    [](void* h, rtsec_process_drops* out, __u32 max, __u32* n, char* err, size_t errlen) {
+      return guarded(err, errlen, [&] { return self(h)->process_drops(out, max, n); });
     },
 };
 

@@ -31,6 +31,7 @@ constexpr std::string_view kFileSuffix = ".so";
 constexpr std::string_view kEntryPrefix = "rtsec_driver_api_v";
 constexpr size_t kBatchSize = 256;
 constexpr size_t kErrLen = 512;
+constexpr size_t kMaxDropProcesses = 4096;  // as many as the eBPF probe remembers
 constexpr __u32 kMaxCpus = 1u << 16;  // beyond any machine: a driver bug
 constexpr int kMaxSymlinks = 40;      // the kernel's limit (ELOOP)
 
@@ -308,6 +309,20 @@ class LoadedDriver final : public Driver {
     __u32 n = 0;
     auto st = call("enforcements", [&](char* err, size_t len) {
       return ops_->enforcements(handle_, out.data(), static_cast<__u32>(out.size()), &n, err, len);
+    });
+    if (!st) return st.error();
+    out.resize(std::min<size_t>(n, out.size()));
+    return out;
+  }
+
+  Result<std::vector<rtsec_process_drops>> process_drops() override {
+    constexpr size_t kNeeded =
+        offsetof(rtsec_driver_ops, process_drops) + sizeof(rtsec_driver_ops::process_drops);
+    if (ops_->struct_size < kNeeded || !ops_->process_drops) return Driver::process_drops();
+    std::vector<rtsec_process_drops> out(kMaxDropProcesses);
+    __u32 n = 0;
+    auto st = call("process_drops", [&](char* err, size_t len) {
+      return ops_->process_drops(handle_, out.data(), static_cast<__u32>(out.size()), &n, err, len);
     });
     if (!st) return st.error();
     out.resize(std::min<size_t>(n, out.size()));

@@ -91,7 +91,8 @@ TEST_F(EbpfDriver, AFullRingCountsDropsInsteadOfBlocking) {
   ASSERT_TRUE(d);
   ASSERT_TRUE(d->set_events(make_recipes({RTSEC_EVT_OPENAT})).ok());
   ASSERT_TRUE(d->start().ok());
-  wait_for(spawn_opener(marker_, kOpens));
+  const pid_t opener = spawn_opener(marker_, kOpens);
+  wait_for(opener);
 
   auto stats = d->stats();
   ASSERT_TRUE(stats.ok()) << stats.error().message;
@@ -102,6 +103,19 @@ TEST_F(EbpfDriver, AFullRingCountsDropsInsteadOfBlocking) {
   EXPECT_LT(received, static_cast<size_t>(kOpens));
   // Every open of the child was either delivered or counted as dropped.
   EXPECT_GE(received + drops, static_cast<uint64_t>(kOpens));
+
+  // And the drops are the child's, by pid.
+  auto by_process = d->process_drops();
+  ASSERT_TRUE(by_process.ok()) << by_process.error().message;
+  uint64_t child_drops = 0, all = 0;
+  for (const auto& p : *by_process) {
+    all += p.drops;
+    if (static_cast<pid_t>(p.pid) == opener) child_drops = p.drops;
+  }
+  EXPECT_GE(child_drops + received, static_cast<uint64_t>(kOpens));
+  EXPECT_LE(child_drops, drops);
+  // Read after the per-CPU counters: other processes may have dropped since.
+  EXPECT_GE(all, drops) << "every drop is some process's";
   EXPECT_TRUE(d->stop().ok());
 }
 

@@ -157,6 +157,31 @@ TEST_F(Operations, EndpointAnswersWhileRunning) {
   EXPECT_TRUE(http_get(port, "/healthz").empty()) << "the endpoint is gone after exit";
 }
 
+// Drops are counted in the dropping process, and named by its container: a host process
+// overflowing a 4 KiB ring shows as container_id="host".
+TEST_F(Operations, DropsAreCountedByTheContainerThatLostThem) {
+  start({"-r", kRules, "-o", "metrics.enabled=true", "-o", "metrics.listen=127.0.0.1:0", "-o",
+         "driver.ebpf.ring_buffer_bytes=4096", "-o", "syscall_event_drops.actions=[log]"});
+  const uint16_t port = wait_for_port();
+  ASSERT_NE(port, 0) << read_text(dir_ / "err");
+  const pid_t load = fork();
+  ASSERT_GE(load, 0);
+  if (load == 0) {
+    if (!freopen("/dev/null", "w", stdout)) _exit(126);
+    execl(kLoad.c_str(), kLoad.c_str(), "openclose", "100000000", nullptr);
+    _exit(127);
+  }
+  std::string metrics;
+  for (auto deadline = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < deadline;) {
+    metrics = http_get(port, "/metrics");
+    if (sample(metrics, "rtsec_drops_by_container_total", "container_id=\"host\"") > 0) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  kill(load, SIGKILL);
+  waitpid(load, nullptr, 0);
+  EXPECT_GT(sample(metrics, "rtsec_drops_by_container_total", "container_id=\"host\""), 0) << metrics;
+}
+
 TEST_F(Operations, RefusesANonLoopbackAddress) {
   auto r = conformance::run_process(
       {kRtsec, "--dry-run", "-r", kRules, "-o", "metrics.listen=0.0.0.0:8765"});

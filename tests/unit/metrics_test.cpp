@@ -7,10 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
 #include "rtsec/metrics/drop_monitor.hpp"
+#include "rtsec/metrics/drop_origins.hpp"
 #include "rtsec/metrics/http_endpoint.hpp"
 #include "rtsec/metrics/ops_config.hpp"
 #include "rtsec/metrics/ops_snapshot.hpp"
@@ -97,6 +100,7 @@ TEST(Prometheus, RendersTheSnapshot) {
       << "one engine thread: no worker metrics";
   s.engine_backlog = {3, 0};
   s.engine_process_moves = 2;
+  s.drops_by_container = {{"host", 5}, {"0123456789ab", 7}};
   const std::string t = render_prometheus(s);
   for (const char* want :
        {"rtsec_events_total{type=\"openat\"} 10\n", "rtsec_drops_total{cpu=\"0\",reason=\"ring_full\"} 2\n",
@@ -104,7 +108,9 @@ TEST(Prometheus, RendersTheSnapshot) {
         "rtsec_output_failures_total{output=\"http\",reason=\"error\"} 1\n",
         "rtsec_output_queue_depth{output=\"http\"} 7\n", "# TYPE process_resident_memory_bytes gauge\n",
         "rtsec_engine_backlog_events{worker=\"0\"} 3\n", "rtsec_engine_backlog_events{worker=\"1\"} 0\n",
-        "rtsec_engine_process_moves_total 2\n"})
+        "rtsec_engine_process_moves_total 2\n",
+        "rtsec_drops_by_container_total{container_id=\"0123456789ab\"} 7\n",
+        "rtsec_drops_by_container_total{container_id=\"host\"} 5\n"})
     EXPECT_NE(t.find(want), std::string::npos) << want << " not in:\n" << t;
   EXPECT_EQ(s.events(), 15u);
   EXPECT_EQ(s.drops(), 2u);
@@ -182,6 +188,29 @@ TEST(HttpEndpoint, BusyPortSaysWhichAndWhatToChange) {
             std::string::npos)
       << second.error().message;
   EXPECT_NE(second.error().message.find("metrics.listen"), std::string::npos);
+}
+
+// A fake /proc: one process in a Docker container (cgroup v1 lines), one on the host.
+TEST(DropOrigins, NamesTheContainerOfEachProcessAndRemembersIt) {
+  const auto root = std::filesystem::temp_directory_path() /
+                    ("rtsec-drop-origins-" + std::to_string(getpid()));
+  const std::string id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  std::filesystem::create_directories(root / "100");
+  std::filesystem::create_directories(root / "101");
+  std::ofstream(root / "100" / "cgroup") << "9:name=systemd:/docker/" << id << "\n4:memory:/docker/"
+                                         << id << "\n0::/\n";
+  std::ofstream(root / "101" / "cgroup") << "4:memory:/user.slice\n0::/\n";
+  DropOrigins origins(root.string());
+  auto by = origins.by_container({{100, 3}, {101, 4}, {102, 5}, {100, 1}});
+  EXPECT_EQ(by["0123456789ab"], 4u);
+  EXPECT_EQ(by["host"], 4u);
+  EXPECT_EQ(by["unknown"], 5u) << "pid 102 has no /proc entry";
+  EXPECT_EQ(by.size(), 3u);
+  // Gone now, still named: what was learnt while it lived is kept.
+  std::filesystem::remove_all(root / "100");
+  by = origins.by_container({{100, 9}});
+  EXPECT_EQ(by["0123456789ab"], 9u);
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace

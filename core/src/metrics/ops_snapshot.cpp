@@ -58,6 +58,13 @@ std::string render_prometheus(const OpsSnapshot& s) {
   for (size_t i = 0; i < s.cpus.size(); ++i)
     p.sample("rtsec_drops_total", {{"cpu", std::to_string(i)}, {"reason", "ring_full"}},
              s.cpus[i].drops_ring_full);
+  if (!s.drops_by_container.empty()) {
+    p.family("rtsec_drops_by_container_total", "counter",
+             "Events lost because the ring was full, by the container of the process that lost "
+             "them (host; unknown: it was gone before rtsec asked).");
+    for (const auto& [container, n] : s.drops_by_container)
+      p.sample("rtsec_drops_by_container_total", {{"container_id", container}}, n);
+  }
   p.family("rtsec_events_unreadable_param_total", "counter",
            "Events delivered with a parameter the driver could not read (a page fault), by CPU.");
   for (size_t i = 0; i < s.cpus.size(); ++i)

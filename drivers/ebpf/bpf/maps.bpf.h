@@ -29,6 +29,18 @@ struct {
 } counters SEC(".maps");
 
 /*
+ * Events lost because the ring was full, by the thread group that lost them:
+ * counted in the dropping task, where user space can still tell whose they
+ * were (and so which container's). The least recently dropping go first.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops_by_process SEC(".maps");
+
+/*
  * Events are assembled in a per-CPU scratch area, then copied to the ring.
  * The probe emits at most EVENT_CAP bytes (an exec event with a full exe
  * path, argv and cwd fits); the area is twice that so that a masked offset

@@ -47,6 +47,17 @@ static __always_inline __u64 wakeup_flags(void)
  * the returned fd (the common cases of every event, an open's dev and ino) are
  * written here, everything else by the (separately verified) capture_param().
  */
+/* Only on a full ring: the normal path never looks at this map. */
+static __always_inline void count_process_drop(__u32 tgid)
+{
+	__u64 one = 1, *n = bpf_map_lookup_elem(&drops_by_process, &tgid);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(&drops_by_process, &tgid, &one, BPF_NOEXIST);
+}
+
 static __always_inline long emit_param(const struct rtsec_event_recipe *r, __u32 i, __u8 *buf,
 				       __u32 off, struct capture_state *st)
 {
@@ -135,6 +146,7 @@ static __always_inline int emit_event(const struct rtsec_event_recipe *r, __u32 
 	 */
 	if (bpf_ringbuf_output(&events, s->buf, bounded(off, 2 * EVENT_CAP - 1), wakeup_flags())) {
 		cnt->drops++;
+		count_process_drop(pid_tgid >> 32);
 		return 0;
 	}
 	cnt->events++;

@@ -29,6 +29,8 @@ struct OpsSnapshot {
   std::map<std::string, uint64_t> events_by_type;  // decoded, by event name
   uint64_t malformed_events = 0;
   std::vector<CpuCounters> cpus;
+  // Drops by container (DropOrigins), from drivers that count them by process.
+  std::map<std::string, uint64_t> drops_by_container;
   uint64_t rule_evaluations = 0;
   std::vector<RuleMatches> rules;
   output::DispatcherStats outputs;

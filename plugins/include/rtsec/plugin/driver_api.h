@@ -60,6 +60,13 @@ struct rtsec_cpu_stats {
 	__u64 drops_fault; /* events emitted with a parameter unreadable (fault) */
 };
 
+/* Events a process (thread group) lost because the ring was full, since start. */
+struct rtsec_process_drops {
+	__u32 pid;
+	__u32 reserved;
+	__u64 drops;
+};
+
 struct rtsec_driver_ops {
 	__u32 struct_size; /* sizeof(struct rtsec_driver_ops) as the plugin knows it */
 	__u16 abi_major;   /* event ABI the driver emits (RTSEC_ABI_MAJOR) */
@@ -129,6 +136,15 @@ struct rtsec_driver_ops {
 	 */
 	int (*enforcements)(void *handle, struct rtsec_enforcement *out, __u32 max, __u32 *n,
 			    char *err, size_t errlen);
+
+	/*
+	 * Optional: drops by the process that lost them (a driver counts them in
+	 * the dropping task, the one place its identity is known), at most max;
+	 * *n receives how many processes have drops (may exceed max). A driver
+	 * may forget the oldest processes when it tracks many.
+	 */
+	int (*process_drops)(void *handle, struct rtsec_process_drops *out, __u32 max, __u32 *n,
+			     char *err, size_t errlen);
 };
 
 typedef const struct rtsec_driver_ops *(*rtsec_driver_entry_fn)(void);

@@ -48,6 +48,12 @@ class Driver {
   virtual Result<std::vector<uint8_t>> set_policy(const rtsec_policy& policy);
   // The actions the driver took since the last call.
   virtual Result<std::vector<rtsec_enforcement>> enforcements() { return std::vector<rtsec_enforcement>{}; }
+
+  // Drops by the process that lost them (rtsec_driver_ops.process_drops); empty from a
+  // driver without the member.
+  virtual Result<std::vector<rtsec_process_drops>> process_drops() {
+    return std::vector<rtsec_process_drops>{};
+  }
 };
 using DriverPtr = std::unique_ptr<Driver>;
 
