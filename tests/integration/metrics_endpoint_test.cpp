@@ -227,13 +227,15 @@ TEST_F(Operations, Sigusr1ReopensAndSigtermFlushes) {
   EXPECT_EQ(read_text(rotated).find(second), std::string::npos);
 }
 
-// A 4 KiB ring cannot hold a burst of open/close: drops, and the drop alert.
+// A 4 KiB ring cannot hold a burst of open/close: drops, and the drop alert. Threshold 0:
+// any second with a drop alerts (how many drop depends on where the scheduler puts the
+// reader: 0.4% of the events when it had a CPU of its own).
 TEST_F(Operations, DropAlertWhenTheRingOverflows) {
   conformance::RunOptions opts;
   opts.timeout = 60s;
   auto r = conformance::run_process(
       {kRtsec, "-r", kRules, "-o", "driver.ebpf.ring_buffer_bytes=4096", "-o",
-       "syscall_event_drops.actions=[alert]", "-o", "syscall_event_drops.threshold=0.01", "-o",
+       "syscall_event_drops.actions=[alert]", "-o", "syscall_event_drops.threshold=0", "-o",
        "outputs.json_output=true", "--", kLoad, "openclose", "1500000"},
       opts);
   ASSERT_TRUE(r.ok());
