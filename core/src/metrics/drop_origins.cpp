@@ -19,7 +19,9 @@ std::string DropOrigins::container_of(pid_t pid) {
   std::string container = "host";
   // One line per hierarchy, "ID:CONTROLLERS:PATH"; any of them can name the container.
   for (std::string line; std::getline(in, line);) {
-    const auto path = line.substr(std::min(line.size(), line.find(':', line.find(':') + 1) + 1));
+    const size_t path_at = line.find(':', line.find(':') + 1);
+    if (path_at == std::string::npos) continue;
+    const std::string_view path = std::string_view(line).substr(path_at + 1);
     if (const auto id = state::container_id_in_cgroup(path); !id.empty()) {
       container = std::string(id.substr(0, 12));
       break;
