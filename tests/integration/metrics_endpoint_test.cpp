@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "loopback_http.hpp"
 #include "process.hpp"
 
 namespace rtsec {
@@ -40,21 +41,7 @@ std::string read_text(const fs::path& p) {
 }
 
 std::string http_get(uint16_t port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    (void)!write(fd, req.data(), req.size());
-    char buf[8192];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
+  return testing::loopback_http(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 }
 
 // The value of the first sample of `metric` with `labels` ("" for none) in Prometheus text.

@@ -179,7 +179,7 @@ ContainersConfig config_for(const fs::path& socket) {
 }
 
 // Polls the registry as the event thread would, until `id` is known or `timeout`.
-const ContainerInfo* wait_for(Registry& r, const std::string& id,
+const ContainerInfo* wait_for(Registry::View& r, const std::string& id,
                               std::chrono::milliseconds timeout = 5000ms) {
   const auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
@@ -328,14 +328,15 @@ TEST(ContainerRegistry, FirstEventsNaThenEnrichedInTheBackground) {
   ContainersConfig config = config_for(sock);
   config.watch_events = false;
   Registry registry(config);
-  EXPECT_EQ(registry.find(kId), nullptr);  // not known yet: asked for, not waited for
-  const ContainerInfo* i = wait_for(registry, kId);
+  Registry::View view(registry);  // as an event thread reads it
+  EXPECT_EQ(view.find(kId), nullptr);  // not known yet: asked for, not waited for
+  const ContainerInfo* i = wait_for(view, kId);
   ASSERT_NE(i, nullptr);
   EXPECT_EQ(i->name, "web-1");
   EXPECT_EQ(i->runtime, Runtime::kDocker);
   const int asked = api.inspects.load();
   EXPECT_EQ(asked, 2);  // the container, and its pod's sandbox for the pod labels
-  for (int n = 0; n < 100; ++n) registry.find(kId);
+  for (int n = 0; n < 100; ++n) view.find(kId);
   EXPECT_EQ(api.inspects.load(), asked) << "the cache answers from now on";
   EXPECT_EQ(registry.stats().found, 1u);
 }
@@ -347,18 +348,19 @@ TEST(ContainerRegistry, SlowSocketNeverDelaysAnEvent) {
   ContainersConfig config = config_for(sock);
   config.watch_events = false;
   Registry registry(config);
+  Registry::View view(registry);  // as an event thread reads it
   // While the daemon takes its time, every event's lookup returns at once.
   std::chrono::nanoseconds worst{0};
   const auto until = std::chrono::steady_clock::now() + 300ms;
   while (std::chrono::steady_clock::now() < until) {
     const auto t0 = std::chrono::steady_clock::now();
-    registry.refresh();
-    EXPECT_EQ(registry.find(kId), nullptr);
+    view.refresh();
+    EXPECT_EQ(view.find(kId), nullptr);
     worst = std::max(worst, std::chrono::steady_clock::now() - t0);
   }
   // Scheduling noise on a busy machine aside, far below the daemon's 700 ms.
   EXPECT_LT(worst, 100ms) << "a lookup blocked the event thread";
-  EXPECT_NE(wait_for(registry, kId), nullptr) << "the slow answer still arrives";
+  EXPECT_NE(wait_for(view, kId), nullptr) << "the slow answer still arrives";
 }
 
 TEST(ContainerRegistry, DeadSocketWarnsOnceAndFieldsStayNa) {
@@ -378,15 +380,16 @@ TEST(ContainerRegistry, DeadSocketWarnsOnceAndFieldsStayNa) {
     // A runtime that is not installed at all: a line, not a warning.
     config.endpoints.push_back({Runtime::kPodman, (sock.parent_path() / "none.sock").string()});
     Registry registry(config);
+    Registry::View view(registry);  // as an event thread reads it
     for (int n = 0; n < 20; ++n) {
       std::string id = kId;
       id[0] = "0123456789abcdef"[n % 16];
       id[1] = "0123456789abcdef"[n / 16];
-      registry.find(id);
+      view.find(id);
     }
     std::this_thread::sleep_for(300ms);
-    registry.refresh();
-    EXPECT_EQ(registry.find(kId), nullptr);
+    view.refresh();
+    EXPECT_EQ(view.find(kId), nullptr);
     EXPECT_GE(registry.stats().unreachable, 1u);
   }
   EXPECT_EQ(log.count("does not answer"), 1u);
@@ -404,11 +407,12 @@ TEST(ContainerRegistry, EventStreamPrefetchesStartedContainers) {
       "not json at all",
   };
   Registry registry(config_for(sock));
+  Registry::View view(registry);  // as an event thread reads it
   // Started containers are inspected before any event asks.
   for (int n = 0; n < 500 && api.inspects.load() == 0; ++n) std::this_thread::sleep_for(10ms);
   EXPECT_GE(api.inspects.load(), 1);
   EXPECT_GE(registry.stats().events, 1u);
-  const ContainerInfo* i = wait_for(registry, kId);
+  const ContainerInfo* i = wait_for(view, kId);
   ASSERT_NE(i, nullptr);
   EXPECT_EQ(i->name, "web-1");
 }
@@ -439,6 +443,7 @@ TEST_F(ContainerFields, FilledOnceTheRuntimeAnswers) {
   const fs::path sock = temp_socket("fields.sock");
   FakeDockerApi api(sock);
   Registry registry(config_for(sock));
+  Registry::View view(registry);  // as an event thread reads it
   st_->set_containers(&registry);
   testing::Events::Exec x;
   x.exepath = "/bin/sh";
@@ -450,7 +455,7 @@ TEST_F(ContainerFields, FilledOnceTheRuntimeAnswers) {
   EXPECT_EQ(get("container.id"), kId.substr(0, 12));
   EXPECT_EQ(get("container.type"), "docker");
   EXPECT_EQ(get("container.name"), "<NA>");  // the first event: not known yet
-  ASSERT_NE(wait_for(registry, kId), nullptr);
+  ASSERT_NE(wait_for(view, kId), nullptr);
   at(e_.exec(testing::kPid, x));  // a later event of the same container
   EXPECT_EQ(get("container.name"), "web-1");
   EXPECT_EQ(get("container.image"), "registry.local:5000/team/web:1.2");

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "loopback_http.hpp"
 #include "rtsec/metrics/drop_monitor.hpp"
 #include "rtsec/metrics/drop_origins.hpp"
 #include "rtsec/metrics/http_endpoint.hpp"
@@ -134,24 +135,8 @@ TEST(DropMonitor, ThresholdAndTokenBucket) {
   EXPECT_NE(a.output.find("200 system calls dropped in last second"), std::string::npos) << a.output;
 }
 
-// A raw HTTP exchange with the endpoint on 127.0.0.1.
 std::string http(uint16_t port, const std::string& request) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return "connect failed";
-  }
-  (void)!write(fd, request.data(), request.size());
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return out;
+  return testing::loopback_http(port, request);
 }
 
 TEST(HttpEndpoint, ServesMetricsHealthAndErrors) {

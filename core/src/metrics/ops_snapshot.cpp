@@ -123,7 +123,7 @@ std::string render_prometheus(const OpsSnapshot& s) {
   p.sample("rtsec_state_fds", {}, static_cast<uint64_t>(s.fds));
 
   p.family("rtsec_engine_cpu_seconds_total", "counter",
-           "CPU time of the event loop thread (decoding, state, rules).");
+           "CPU time of the event loop thread and of the engine's workers (decoding, state, rules).");
   p.sample("rtsec_engine_cpu_seconds_total", {}, s.engine_cpu_seconds);
   p.family("process_cpu_seconds_total", "counter", "CPU time of every rtsec thread.");
   p.sample("process_cpu_seconds_total", {}, s.process_cpu_seconds);

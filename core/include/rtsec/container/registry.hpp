@@ -67,11 +67,6 @@ class Registry {
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
-  // The registry's own view, for a program with one event thread.
-  void refresh() { own_view_.refresh(); }
-  const ContainerInfo* find(std::string_view full_id) { return own_view_.find(full_id); }
-  void request(std::string_view full_id) { own_view_.request(full_id); }
-
   RegistryStats stats() const;
   const ContainersConfig& config() const { return config_; }
 
@@ -109,8 +104,6 @@ class Registry {
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> asked_;
   mutable std::mutex stats_mutex_;
   mutable RegistryStats stats_;
-
-  View own_view_{*this};
   std::vector<std::thread> threads_;
 };
 
