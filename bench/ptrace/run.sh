@@ -8,14 +8,17 @@
 #   forkexec   N fork + exec /bin/true + wait (fork, execve, procexit captured)
 #   cc-project a clean `make` (serial) of a small generated C project (the default
 #              event set: opens, execs, forks captured; reads, writes, mmaps not)
+# A fourth variant, floor_tracer.c, stops where rtsec-ptrace does and only
+# resumes: the cost of ptrace itself on this machine, the least any tracer
+# of these events can cost. What rtsec-ptrace costs above it is its own work.
 # Each variant runs RTSEC_BENCH_REPS times (3), interleaved, and the median
 # wall time is kept. rtsec-ptrace writes its ring and an `rtsec trace
 # --driver ptrace` in another process reads it (output discarded), as in
 # the sidecar layout. Prints a Markdown table: speed relative to untraced
 # (1.00 = no slowdown), rtsec-ptrace's speed-up over strace, ptrace stops
-# (per captured event and in all) and the opens answered at entry (each
-# saves an exit stop; those predicted to fail in parentheses), from the
-# last rtsec-ptrace run of the row. The counts do not depend on the
+# (per captured event and in all), the opens answered at entry (each
+# saves an exit stop; those predicted to fail in parentheses) and the
+# tracer's own CPU time, from the last rtsec-ptrace run of the row. The counts do not depend on the
 # machine's load; the times do. Not part of CI (it takes a few minutes).
 set -euo pipefail
 
@@ -43,6 +46,11 @@ trap cleanup EXIT
 
 cc -O2 -o "$tmp/openclose" "$here/openclose.c"
 cc -O2 -o "$tmp/forkexec" "$here/forkexec.c"
+cc -O2 -o "$tmp/floor_tracer" "$here/floor_tracer.c"
+# The syscalls rtsec-ptrace's filter stops at, by default.
+filter=$("$tracer" --stats --ring "$tmp/probe.ring" -- true 2>&1 >/dev/null |
+	sed -nE 's/.*"filtered_syscalls":\[([0-9,]*)\].*/\1/p')
+[[ -n $filter ]] || { echo "bench: cannot read the filter of $tracer (--stats)" >&2; exit 1; }
 
 # A small C project: 24 units and a link.
 mkdir -p "$tmp/proj"
@@ -90,6 +98,7 @@ run_variant() {
 	shift
 	case $variant in
 	native) t0=$(now_ns); "$@" >/dev/null; t1=$(now_ns) ;;
+	floor) t0=$(now_ns); "$tmp/floor_tracer" "$filter" -- "$@" >/dev/null; t1=$(now_ns) ;;
 	ptrace)
 		t0=$(now_ns)
 		"$tracer" --stats --ring-bytes 67108864 --ring "$ring" -- "$@" >/dev/null 2>"$tmp/stats.json"
@@ -111,20 +120,23 @@ order=(${RTSEC_BENCH_ROWS:-openclose forkexec cc-project})
 
 echo "# rtsec-ptrace benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), median of $reps"
 echo
-echo "| workload | untraced s | rtsec-ptrace s | strace -f s | rtsec-ptrace speed (x untraced) | strace speed (x untraced) | rtsec-ptrace vs strace | stops per event | stops | events | opens predicted (to fail) | drops |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| workload | untraced s | ptrace floor s | rtsec-ptrace s | strace -f s | floor speed (x untraced) | rtsec-ptrace speed (x untraced) | strace speed (x untraced) | rtsec-ptrace vs strace | stops per event | stops | events | opens predicted (to fail) | tracer CPU ms (user + system) | drops |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for row in "${order[@]}"; do
 	read -r -a cmd <<<"${rows[$row]}"
-	nat=() ptr=() str=()
+	nat=() flo=() ptr=() str=()
 	for _ in $(seq 1 "$reps"); do
 		nat+=("$(run_variant native "${cmd[@]}")")
+		flo+=("$(run_variant floor "${cmd[@]}")")
 		ptr+=("$(run_variant ptrace "${cmd[@]}")")
 		str+=("$(run_variant strace "${cmd[@]}")")
 	done
-	n=$(median "${nat[@]}") p=$(median "${ptr[@]}") s=$(median "${str[@]}")
-	awk -v row="$row" -v n="$n" -v p="$p" -v s="$s" -v spe="$(stat_field stops_per_event)" \
+	n=$(median "${nat[@]}") f=$(median "${flo[@]}") p=$(median "${ptr[@]}") s=$(median "${str[@]}")
+	awk -v row="$row" -v n="$n" -v f="$f" -v p="$p" -v s="$s" -v spe="$(stat_field stops_per_event)" \
 		-v st="$(stat_field stops)" -v ev="$(stat_field events)" -v op="$(stat_field opens_predicted)" \
-		-v of="$(stat_field opens_predicted_failing)" -v dr="$(stat_field drops)" 'BEGIN {
-		printf "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.1fx | %s | %s | %s | %s (%s) | %s |\n",
-			row, n, p, s, n / p, n / s, s / p, spe, st, ev, op, of, dr }'
+		-v of="$(stat_field opens_predicted_failing)" -v dr="$(stat_field drops)" \
+		-v cu="$(stat_field tracer_user_us)" -v cs="$(stat_field tracer_system_us)" 'BEGIN {
+		printf "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.1fx | %s | %s | %s | %s (%s) | %.0f (%.0f + %.0f) | %s |\n",
+			row, n, f, p, s, n / f, n / p, n / s, s / p, spe, st, ev, op, of,
+			(cu + cs) / 1000, cu / 1000, cs / 1000, dr }'
 done

@@ -25,18 +25,6 @@ bool resolves_differently(const std::string& path) {
          path.rfind("/dev/fd", 0) == 0 || path.rfind("/dev/std", 0) == 0;
 }
 
-// The tracee's path as the tracer can resolve it: relative paths through the
-// tracee's cwd or dirfd (magic links that lead to the tracee's own directory).
-std::optional<std::string> tracer_side_path(pid_t tid, int nr, const uint64_t* args,
-                                            const std::string& path) {
-  if (path.front() == '/') return path;
-  const auto dirfd = static_cast<int>(args[0]);
-  if (nr != SYS_openat || dirfd == AT_FDCWD)
-    return "/proc/" + std::to_string(tid) + "/cwd/" + path;
-  if (dirfd < 0) return std::nullopt;
-  return "/proc/" + std::to_string(tid) + "/fd/" + std::to_string(dirfd) + "/" + path;
-}
-
 // The access(2) mode an open with these flags needs, or -1 if it is not modelled.
 int access_mode(int flags) {
   if (flags & O_PATH) return F_OK;
@@ -117,34 +105,56 @@ bool below_fd_limit(pid_t tid, int fd) {
          static_cast<rlim_t>(fd) < lim.rlim_cur;
 }
 
-// A failing open: the path walked by the tracer from where the tracee's
-// walk starts, through no symlink (a link could lead to /proc/self, which
-// is the tracer's), ends in ENOENT or ENOTDIR.
-std::optional<OpenPrediction> predict_failure(pid_t tid, FdDir& fds, int nr,
-                                              const uint64_t* args, const std::string& path) {
-  OwnedFd base;
-  if (path.front() != '/') {
-    const auto dirfd = static_cast<int>(args[0]);
-    const std::string proc = "/proc/" + std::to_string(tid);
-    std::string dir = proc + "/cwd";
-    if (nr == SYS_openat && dirfd != AT_FDCWD) {
-      if (dirfd < 0) return std::nullopt;  // EBADF
-      dir = proc + "/fd/" + std::to_string(dirfd);
-    }
-    base = OwnedFd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (base.get() < 0) return std::nullopt;
+// Where the tracee's walk of path starts, opened O_PATH: its cwd or dirfd (a
+// magic link of /proc leads there), or nothing for an absolute path. nullopt:
+// no base the tracer can use (a bad dirfd: the kernel says EBADF).
+std::optional<OwnedFd> walk_base(pid_t tid, int nr, const uint64_t* args, const std::string& path) {
+  if (path.front() == '/') return OwnedFd{};
+  const auto dirfd = static_cast<int>(args[0]);
+  const std::string proc = "/proc/" + std::to_string(tid);
+  std::string dir = proc + "/cwd";
+  if (nr == SYS_openat && dirfd != AT_FDCWD) {
+    if (dirfd < 0) return std::nullopt;
+    dir = proc + "/fd/" + std::to_string(dirfd);
   }
+  OwnedFd base(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (base.get() < 0) return std::nullopt;
+  return base;
+}
+
+// An O_PATH descriptor of what path leads to from base, or -1 (errno set).
+int walk(const OwnedFd& base, const std::string& path, uint64_t flags, uint64_t resolve) {
   open_how how{};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS;
-  const long found = syscall(SYS_openat2, base.get() >= 0 ? base.get() : AT_FDCWD, path.c_str(),
-                             &how, sizeof how);
-  if (found >= 0) {  // there after all: created since the lstat
-    ::close(static_cast<int>(found));
-    return std::nullopt;
-  }
-  const int err = errno;  // ELOOP (a symlink on the way), EACCES...: not predicted
-  if (err != ENOENT && err != ENOTDIR) return std::nullopt;
+  how.flags = O_PATH | O_CLOEXEC | flags;
+  how.resolve = resolve;
+  return static_cast<int>(syscall(SYS_openat2, base.get() >= 0 ? base.get() : AT_FDCWD,
+                                  path.c_str(), &how, sizeof how));
+}
+
+// Whether the tracer (standing in for the tracee) passes open's access check
+// on the file behind fd: faccessat2 on the descriptor itself (Linux 5.8),
+// else through its /proc/self/fd link.
+bool may_access(int fd, int mode) {
+  if (syscall(SYS_faccessat2, fd, "", mode, AT_EACCESS | AT_EMPTY_PATH) == 0) return true;
+  if (errno != ENOSYS && errno != EINVAL) return false;
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  return faccessat(AT_FDCWD, link.c_str(), mode, AT_EACCESS) == 0;
+}
+
+// procfs shows the tracer its own /proc/self: no file of it is predicted.
+bool on_procfs(const struct stat& st) {
+  static const dev_t proc_dev = [] {
+    struct stat p {};
+    return stat("/proc/self", &p) == 0 ? p.st_dev : static_cast<dev_t>(-1);
+  }();
+  return st.st_dev == proc_dev;
+}
+
+// A failing open: the walk, from where the tracee's starts and through no
+// symlink (a link could lead to /proc/self, which is the tracer's), ended in
+// ENOENT or ENOTDIR.
+std::optional<OpenPrediction> predict_failure(pid_t tid, FdDir& fds, int err, OwnedFd base,
+                                              const std::string& path) {
   // The lowest free descriptor is at most the number open: counting is
   // cheaper than listing, where procfs gives the count.
   const std::optional<int> count = open_fd_count(fds);
@@ -194,25 +204,29 @@ std::optional<OpenPrediction> predict_open(pid_t tid, FdDir& fds, int nr, const 
   if (path.empty() || path.size() >= PATH_MAX || resolves_differently(path)) return std::nullopt;
   const int mode = access_mode(flags);
   if (mode < 0) return std::nullopt;
-  auto resolved = tracer_side_path(tid, nr, args, path);
-  if (!resolved) return std::nullopt;
+  std::optional<OwnedFd> base = walk_base(tid, nr, args, path);
+  if (!base) return std::nullopt;
 
-  struct stat link {};
-  if (lstat(resolved->c_str(), &link) != 0) {
-    if (flags & O_CREAT) return std::nullopt;  // it would be created
-    return predict_failure(tid, fds, nr, args, path);
+  // Most paths have no symlink: one walk that follows none tells whether the
+  // file is there and, when it is not, fails where the tracee's walk will.
+  const uint64_t nofollow = (flags & O_NOFOLLOW) ? O_NOFOLLOW : 0;
+  OwnedFd file(walk(*base, path, nofollow, RESOLVE_NO_SYMLINKS));
+  if (file.get() < 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      if (flags & O_CREAT) return std::nullopt;  // it would be created
+      return predict_failure(tid, fds, err, std::move(*base), path);
+    }
+    if (err != ELOOP) return std::nullopt;  // EACCES...: not predicted
+    // A symlink on the way (/lib on a merged /usr): walked again through
+    // ordinary links, never through /proc's magic ones (/dev/fd/N, cwd).
+    file = OwnedFd(walk(*base, path, nofollow, RESOLVE_NO_MAGICLINKS));
+    if (file.get() < 0) return std::nullopt;
   }
-  if (S_ISLNK(link.st_mode)) {
-    if (flags & O_NOFOLLOW) return std::nullopt;  // ELOOP
-    char target[PATH_MAX];
-    const ssize_t n = readlink(resolved->c_str(), target, sizeof target - 1);
-    if (n <= 0) return std::nullopt;
-    if (resolves_differently(std::string(target, static_cast<size_t>(n)))) return std::nullopt;
-  }
-  struct stat st = link;  // not a symlink: what stat would say
-  if (S_ISLNK(link.st_mode) && stat(resolved->c_str(), &st) != 0) return std::nullopt;
-  if (!type_accepts(st.st_mode, flags)) return std::nullopt;
-  if (faccessat(AT_FDCWD, resolved->c_str(), mode, AT_EACCESS) != 0) return std::nullopt;
+  struct stat st {};
+  if (fstat(file.get(), &st) != 0 || S_ISLNK(st.st_mode)) return std::nullopt;  // O_NOFOLLOW: ELOOP
+  if (on_procfs(st) || !type_accepts(st.st_mode, flags) || !may_access(file.get(), mode))
+    return std::nullopt;
   const int fd = lowest_free_fd(fds);
   if (!below_fd_limit(tid, fd)) return std::nullopt;
   OpenPrediction p;

@@ -422,6 +422,7 @@ const rtsec_driver_ops kOps = {
     [](void* h, rtsec_enforcement* out, __u32 max, __u32* n, char* err, size_t errlen) {
       return guarded(err, errlen, [&] { return self(h)->enforcements(out, max, n); });
     },
+    nullptr,  // process_drops: drops are counted for the ring as a whole
 };
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }

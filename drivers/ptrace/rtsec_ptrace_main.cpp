@@ -4,6 +4,7 @@
 // ring that an `rtsec` with `driver: {kind: ptrace}` reads, in this or
 // another container (docs/PTRACE.md).
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,6 +90,53 @@ int exit_code(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
+}
+
+// --stats: one JSON object on stderr.
+void print_stats(const RingHeader& h, const Tracer& tracer) {
+  std::string out;
+  auto field = [&](const char* name, uint64_t v) {
+    if (out.back() != '{') out += ',';
+    out += '"';
+    out += name;
+    out += "\":" + std::to_string(v);
+  };
+  out = "{\"rtsec_ptrace\":{";
+  field("events", h.events);
+  field("drops", h.drops);
+  field("unreadable_params", h.faults);
+  field("stops", h.stops);
+  char per_event[32];
+  std::snprintf(per_event, sizeof per_event, ",\"stops_per_event\":%.3f",
+                h.events ? static_cast<double>(h.stops) / static_cast<double>(h.events) : 0.0);
+  out += per_event;
+  // The tracer's own CPU time (not its tracees'): user space is rtsec's work,
+  // system time mostly ptrace and /proc.
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  auto us = [](const timeval& tv) { return static_cast<uint64_t>(tv.tv_sec) * 1000000 + static_cast<uint64_t>(tv.tv_usec); };
+  field("tracer_user_us", us(self.ru_utime));
+  field("tracer_system_us", us(self.ru_stime));
+  const Tracer::PredictionCounts opens = tracer.open_predictions();
+  field("opens_predicted", opens.predicted);
+  field("opens_predicted_failing", opens.failures);
+  field("opens_unconfirmed", opens.unconfirmed);
+  field("opens_corrected", opens.corrected);
+  const Tracer::StopCounts k = tracer.stop_counts();
+  out += ",\"stops_by_kind\":{";
+  field("syscall_entry", k.syscall_entry);
+  field("syscall_exit", k.syscall_exit);
+  field("fork", k.fork);
+  field("child_start", k.child_start);
+  field("exec", k.exec);
+  field("signal", k.signal);
+  field("group_stop", k.group_stop);
+  field("other", k.other);
+  out += "},\"filtered_syscalls\":[";
+  const std::vector<int> nrs = tracer.filtered_syscalls();
+  for (size_t i = 0; i < nrs.size(); ++i) out += (i ? "," : "") + std::to_string(nrs[i]);
+  out += "]}}\n";
+  std::fputs(out.c_str(), stderr);
 }
 
 }  // namespace
@@ -219,21 +267,6 @@ int main(int argc, char** argv) {
   g_tracer = nullptr;
   producer.finish(status);
 
-  if (stats) {
-    const RingHeader* h = ring->header();
-    const double per_event = h->events ? static_cast<double>(h->stops) / static_cast<double>(h->events) : 0;
-    const Tracer::PredictionCounts opens = tracer.open_predictions();
-    std::fprintf(stderr,
-                 "{\"rtsec_ptrace\":{\"events\":%llu,\"drops\":%llu,\"unreadable_params\":%llu,"
-                 "\"stops\":%llu,\"stops_per_event\":%.3f,\"opens_predicted\":%llu,"
-                 "\"opens_predicted_failing\":%llu,\"opens_unconfirmed\":%llu,"
-                 "\"opens_corrected\":%llu}}\n",
-                 static_cast<unsigned long long>(h->events), static_cast<unsigned long long>(h->drops),
-                 static_cast<unsigned long long>(h->faults), static_cast<unsigned long long>(h->stops),
-                 per_event, static_cast<unsigned long long>(opens.predicted),
-                 static_cast<unsigned long long>(opens.failures),
-                 static_cast<unsigned long long>(opens.unconfirmed),
-                 static_cast<unsigned long long>(opens.corrected));
-  }
+  if (stats) print_stats(*ring->header(), tracer);
   return pid ? 0 : exit_code(status);
 }

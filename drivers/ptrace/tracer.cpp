@@ -94,6 +94,17 @@ bool has_cap_sys_ptrace() {
   return (caps >> 19) & 1;  // CAP_SYS_PTRACE
 }
 
+// In a child between fork and exec: async-signal-safe. SPEC_ALLOW: the
+// filter only picks the calls to stop at, it must not also switch on the
+// speculation mitigations a sandboxing filter gets (where the kernel's
+// spec_store_bypass or spectre_v2_user mode is "seccomp" they slow the whole
+// workload). Kernels before 4.17 do not know the flag.
+bool install_seccomp_filter(const sock_fprog& prog) {
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &prog) == 0)
+    return true;
+  return errno == EINVAL && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
+}
+
 int64_t now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -359,6 +370,8 @@ void Tracer::refresh_recipes() {
 
 const rtsec_event_recipe* Tracer::recipe_for(int nr) const { return table_->get(nr); }
 
+std::vector<int> Tracer::filtered_syscalls() const { return table_->filter_syscalls(); }
+
 Status Tracer::spawn(const std::vector<std::string>& argv) {
   if (argv.empty()) return make_error("no command to run", EINVAL);
   const std::string exe = find_in_path(argv[0]);
@@ -403,9 +416,8 @@ Status Tracer::spawn(const std::vector<std::string>& argv) {
     // Without CAP_SYS_ADMIN a filter needs no_new_privs (setuid programs then
     // do not gain privileges; under ptrace without CAP_SYS_PTRACE they would
     // not anyway).
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
-      if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-          syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+    if (!install_seccomp_filter(prog)) {
+      if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || !install_seccomp_filter(prog)) {
         const char* why = strerror(errno);
         (void)!write(2, cannot_run.data(), cannot_run.size());
         (void)!write(2, "seccomp filter refused: ", 24);
@@ -577,6 +589,7 @@ void Tracer::handle(pid_t tid, int status) {
   if (it == threads_.end()) {
     // A new child whose parent's fork event has not been handled yet: held
     // stopped until it is, so that its parent is known.
+    ++stop_counts_.child_start;
     early_children_[tid] = status;
     return;
   }
@@ -590,6 +603,7 @@ void Tracer::handle(pid_t tid, int status) {
     return;
   }
   if (!t.started) {
+    ++stop_counts_.child_start;
     start_child(t, status);
     return;
   }
@@ -598,28 +612,43 @@ void Tracer::handle(pid_t tid, int status) {
   const int sig = WSTOPSIG(status);
   const int event = status >> 16;
   switch (event) {
-    case PTRACE_EVENT_SECCOMP: on_seccomp(t); return;
+    case PTRACE_EVENT_SECCOMP:
+      ++stop_counts_.syscall_entry;
+      on_seccomp(t);
+      return;
     case PTRACE_EVENT_FORK:
     case PTRACE_EVENT_VFORK:
-    case PTRACE_EVENT_CLONE: on_fork(t, event); return;
-    case PTRACE_EVENT_EXEC: on_exec(t); return;
+    case PTRACE_EVENT_CLONE:
+      ++stop_counts_.fork;
+      on_fork(t, event);
+      return;
+    case PTRACE_EVENT_EXEC:
+      ++stop_counts_.exec;
+      on_exec(t);
+      return;
     case PTRACE_EVENT_STOP:
       if (is_stop_signal(sig)) {
         // Group-stop: stay stopped, but let SIGCONT be noticed (job control
         // behaves as untraced).
+        ++stop_counts_.group_stop;
         ::ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
       } else {
+        ++stop_counts_.other;
         resume(t, 0, false);
       }
       return;
     case 0:
       if (sig == (SIGTRAP | 0x80)) {
-        on_syscall_stop(t);
+        on_syscall_stop(t);  // counts entry (attach mode) or exit
       } else {
+        ++stop_counts_.signal;
         resume(t, sig, false);  // signal-delivery-stop: the signal goes on
       }
       return;
-    default: resume(t, 0, false); return;
+    default:
+      ++stop_counts_.other;
+      resume(t, 0, false);
+      return;
   }
 }
 
@@ -806,6 +835,7 @@ void Tracer::on_syscall_stop(Thread& t) {
     return;
   }
   if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {  // attach mode
+    ++stop_counts_.syscall_entry;
     if (info.arch != AUDIT_ARCH_X86_64) {
       resume(t, 0, true);
       return;
@@ -813,6 +843,7 @@ void Tracer::on_syscall_stop(Thread& t) {
     on_entry(t, static_cast<int>(info.entry.nr), info.entry.args);
     return;
   }
+  ++stop_counts_.syscall_exit;
   if (info.op != PTRACE_SYSCALL_INFO_EXIT || t.pending.nr < 0) {
     resume(t, 0, false);
     return;

@@ -123,6 +123,22 @@ class Tracer {
   };
   PredictionCounts open_predictions() const { return predictions_; }
 
+  // Every ptrace stop of the run, by what it was for (the cost of tracing
+  // is mostly their number).
+  struct StopCounts {
+    uint64_t syscall_entry = 0;  // seccomp stops (syscall-entry stops in attach mode)
+    uint64_t syscall_exit = 0;
+    uint64_t fork = 0;         // fork, vfork and clone events in the caller
+    uint64_t child_start = 0;  // a new child's first stop
+    uint64_t exec = 0;
+    uint64_t signal = 0;  // signal-delivery stops (SIGCHLD mostly)
+    uint64_t group_stop = 0;
+    uint64_t other = 0;
+  };
+  StopCounts stop_counts() const { return stop_counts_; }
+  // The syscalls the seccomp filter stops at (spawn mode), by number.
+  std::vector<int> filtered_syscalls() const;
+
  private:
   struct Thread;
   struct HeldOpen;
@@ -172,6 +188,7 @@ class Tracer {
   std::atomic<int> forward_sig_{0};
   bool stopping_ = false;
   uint64_t stops_ = 0;
+  StopCounts stop_counts_;
   PredictionCounts predictions_;
   // A held open waits for its thread's next stop, but never long: while any
   // is held, a timer wakes the tracer every kHoldTickNs to settle those older

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -193,6 +194,17 @@ int opens(const char* file, const char* other) {
   report("d", "/nonexistent-rtsec", syscall(SYS_open, "/nonexistent-rtsec", O_RDONLY));
   report("e", "/dev/stdin", syscall(SYS_openat, AT_FDCWD, "/dev/stdin", O_RDONLY));
   report("f", file, syscall(SYS_openat, AT_FDCWD, file, O_WRONLY | O_CREAT | O_EXCL, 0600));
+  // Through symlinks: a linked directory on the way (as /lib on a merged
+  // /usr), a link refused by O_NOFOLLOW, a link into /proc/self.
+  const std::string dir = std::filesystem::path(file).parent_path().string();
+  const std::string via = dir + "/linked-dir/" + std::filesystem::path(file).filename().string();
+  const std::string link = dir + "/link-to-file", own_status = dir + "/link-to-status";
+  if (symlink(".", (dir + "/linked-dir").c_str()) != 0 || symlink(file, link.c_str()) != 0 ||
+      symlink("/proc/self/status", own_status.c_str()) != 0)
+    return 1;
+  report("h", via.c_str(), syscall(SYS_openat, AT_FDCWD, via.c_str(), O_RDONLY));
+  report("i", link.c_str(), syscall(SYS_openat, AT_FDCWD, link.c_str(), O_RDONLY | O_NOFOLLOW));
+  report("j", own_status.c_str(), syscall(SYS_openat, AT_FDCWD, own_status.c_str(), O_RDONLY));
   std::fflush(stdout);
   // Opens and dies before any other stop: nothing left to confirm it with.
   const pid_t child = fork();
