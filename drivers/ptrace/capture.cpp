@@ -57,7 +57,8 @@ bool add_user_bytes(EventBuilder& b, pid_t tid, uint64_t addr, int64_t len, uint
 
 std::optional<TaskStatus>& TaskFacts::status() {
   if (!status_loaded_) {
-    status_ = read_status(tid_);
+    auto& text = status_text();
+    status_ = text ? parse_status(*text) : std::nullopt;
     status_loaded_ = true;
   }
   return status_;

@@ -27,6 +27,10 @@ class TaskFacts {
   pid_t tid() const { return tid_; }
 
   std::optional<TaskStatus>& status();
+  // The /proc/<tid>/status text status() is parsed from.
+  std::optional<std::string>& status_text() {
+    return load(status_text_, [&] { return read_proc_file(tid_, "status", kStatusMax); });
+  }
   std::optional<std::string>& comm();
   std::optional<std::string>& exe() { return load(exe_, [&] { return read_proc_link(tid_, "exe"); }); }
   std::optional<std::string>& cwd() { return load(cwd_, [&] { return read_proc_link(tid_, "cwd"); }); }
@@ -48,7 +52,7 @@ class TaskFacts {
   bool status_loaded_ = false;
   std::optional<std::string> comm_;
   bool comm_loaded_ = false;
-  std::optional<std::string> exe_, cwd_, cgroup_;
+  std::optional<std::string> status_text_, exe_, cwd_, cgroup_;
   std::optional<uint32_t> tty_, loginuid_;
 };
 

@@ -10,9 +10,9 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <climits>
 #include <cstring>
-#include <sstream>
 #include <vector>
 
 namespace rtsec::ptrace {
@@ -53,47 +53,87 @@ struct Ids {
   std::string cap_eff;
 };
 
+// The whitespace-separated numbers after a status key (at most max of
+// them), each handed to out with its index; returns how many.
+template <typename Out>
+size_t parse_numbers(std::string_view v, Out&& out, size_t max) {
+  size_t n = 0;
+  while (n < max) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    unsigned long x = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (ec != std::errc()) break;
+    out(n++, x);
+    v.remove_prefix(static_cast<size_t>(end - v.data()));
+  }
+  return n;
+}
+
 // The ids and capabilities in a /proc/<pid>/status text.
-std::optional<Ids> parse_ids(const std::string& status) {
+std::optional<Ids> parse_ids(std::string_view status) {
   Ids ids;
   bool have_uid = false, have_gid = false;
-  std::istringstream in(status);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string key;
-    fields >> key;
-    if (key == "Uid:") {
-      for (auto& v : ids.uid) fields >> v;
-      have_uid = !fields.fail();
-    } else if (key == "Gid:") {
-      for (auto& v : ids.gid) fields >> v;
-      have_gid = !fields.fail();
-    } else if (key == "Groups:") {
-      for (unsigned long g; fields >> g;) ids.groups.push_back(g);
+  while (!status.empty()) {
+    const size_t nl = status.find('\n');
+    std::string_view line = status.substr(0, nl);
+    status = nl == std::string_view::npos ? std::string_view() : status.substr(nl + 1);
+    auto value = [&](std::string_view key) -> std::optional<std::string_view> {
+      if (!line.starts_with(key)) return std::nullopt;
+      return line.substr(key.size());
+    };
+    if (auto v = value("Uid:")) {
+      have_uid = parse_numbers(*v, [&](size_t i, unsigned long x) { ids.uid[i] = x; }, 4) == 4;
+    } else if (auto v = value("Gid:")) {
+      have_gid = parse_numbers(*v, [&](size_t i, unsigned long x) { ids.gid[i] = x; }, 4) == 4;
+    } else if (auto v = value("Groups:")) {
+      parse_numbers(*v, [&](size_t, unsigned long x) { ids.groups.push_back(x); }, SIZE_MAX);
       std::sort(ids.groups.begin(), ids.groups.end());
-    } else if (key == "CapEff:") {
-      fields >> ids.cap_eff;
+    } else if (auto v = value("CapEff:")) {
+      while (!v->empty() && (v->front() == ' ' || v->front() == '\t')) v->remove_prefix(1);
+      ids.cap_eff = std::string(*v);
     }
   }
   if (!have_uid || !have_gid || ids.cap_eff.empty()) return std::nullopt;
   return ids;
 }
 
-// The same inode reached through the same mount: a bind mount of "/" has
-// the same inode but not the mounts below it.
-bool same_mount_and_file(const char* a, const char* b) {
-  struct statx sa {}, sb {};
-  constexpr unsigned kMask = STATX_INO | STATX_MNT_ID;
-  return statx(AT_FDCWD, a, 0, kMask, &sa) == 0 && statx(AT_FDCWD, b, 0, kMask, &sb) == 0 &&
-         (sa.stx_mask & STATX_MNT_ID) && (sb.stx_mask & STATX_MNT_ID) &&
-         sa.stx_mnt_id == sb.stx_mnt_id && sa.stx_ino == sb.stx_ino &&
-         sa.stx_dev_major == sb.stx_dev_major && sa.stx_dev_minor == sb.stx_dev_minor;
+// A file's identity and the mount it is reached through: a bind mount of
+// "/" has the same inode but not the mounts below it.
+struct Place {
+  uint64_t mnt_id = 0, ino = 0;
+  uint32_t dev_major = 0, dev_minor = 0;
+  bool operator==(const Place&) const = default;
+};
+
+std::optional<Place> place_of(const char* path) {
+  struct statx sx {};
+  if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &sx) != 0 || !(sx.stx_mask & STATX_MNT_ID))
+    return std::nullopt;
+  return Place{sx.stx_mnt_id, sx.stx_ino, sx.stx_dev_major, sx.stx_dev_minor};
 }
 
-bool same_file(const char* a, const char* b) {
-  struct stat sa {}, sb {};
-  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+std::optional<std::pair<dev_t, ino_t>> file_of(const char* path) {
+  struct stat st {};
+  if (stat(path, &st) != 0) return std::nullopt;
+  return std::pair{st.st_dev, st.st_ino};
+}
+
+// What the tracer's own walks and checks run with; it never changes them.
+struct TracerSide {
+  std::optional<Ids> ids;
+  std::optional<std::pair<dev_t, ino_t>> mnt_ns;
+  std::optional<Place> root;
+};
+
+const TracerSide& tracer_side() {
+  static const TracerSide side = [] {
+    TracerSide s;
+    if (auto text = read_proc_file(getpid(), "status", 8192)) s.ids = parse_ids(*text);
+    s.mnt_ns = file_of("/proc/self/ns/mnt");
+    s.root = place_of("/");
+    return s;
+  }();
+  return side;
 }
 
 // Whether descriptor fd is below the task's RLIMIT_NOFILE. The kernel takes
@@ -168,24 +208,20 @@ std::optional<OpenPrediction> predict_failure(pid_t tid, FdDir& fds, int err, Ow
 
 }  // namespace
 
-bool tracer_can_stand_in_for(pid_t tid) {
-  const std::string proc = "/proc/" + std::to_string(tid);
-  auto theirs = read_proc_file(tid, "status", 8192);
-  if (!theirs) return false;
-  // The tracer's own ids do not change while it runs.
-  static const std::optional<Ids> ours = [] {
-    auto text = read_proc_file(getpid(), "status", 8192);
-    return text ? parse_ids(*text) : std::nullopt;
-  }();
-  auto a = parse_ids(*theirs);
-  const auto& b = ours;
+bool tracer_can_stand_in_for(pid_t tid, std::string_view status) {
+  const TracerSide& ours = tracer_side();
+  const std::optional<Ids> a = parse_ids(status);
+  const std::optional<Ids>& b = ours.ids;
   // faccessat(AT_EACCESS) checks with the effective (fs) ids, the groups and
   // the capabilities: all must be the tracee's. And paths must lead to the
   // same files: the same mount namespace, the same root (the tracer's is "/").
-  return a && b && a->uid[1] == b->uid[1] && a->uid[3] == b->uid[3] && a->gid[1] == b->gid[1] &&
-         a->gid[3] == b->gid[3] && a->groups == b->groups && a->cap_eff == b->cap_eff &&
-         same_file((proc + "/ns/mnt").c_str(), "/proc/self/ns/mnt") &&
-         same_mount_and_file((proc + "/root").c_str(), "/");
+  if (!a || !b || a->uid[1] != b->uid[1] || a->uid[3] != b->uid[3] || a->gid[1] != b->gid[1] ||
+      a->gid[3] != b->gid[3] || a->groups != b->groups || a->cap_eff != b->cap_eff)
+    return false;
+  const std::string proc = "/proc/" + std::to_string(tid);
+  const auto mnt_ns = file_of((proc + "/ns/mnt").c_str());
+  const auto root = place_of((proc + "/root").c_str());
+  return mnt_ns && root && mnt_ns == ours.mnt_ns && root == ours.root;
 }
 
 std::optional<OpenPrediction> predict_open(pid_t tid, FdDir& fds, int nr, const uint64_t* args,

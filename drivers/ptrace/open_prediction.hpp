@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "tracee_io.hpp"
 
@@ -78,9 +79,10 @@ struct OpenOutcome {
 OpenOutcome confirm_open(const OpenPrediction& p, FdDir& fds);
 
 // Whether a path walk or an access check made by this process answers for
-// the tracee: the same effective ids, groups and capabilities, the same
-// mount namespace and the same root directory. Cheap enough to ask once per
-// exec and after each call that can change one of them.
-bool tracer_can_stand_in_for(pid_t tid);
+// the tracee: the same effective ids, groups and capabilities (from status,
+// the text of its /proc/<tid>/status), the same mount namespace and the same
+// root directory. Asked once per exec and after each call that can change
+// one of them.
+bool tracer_can_stand_in_for(pid_t tid, std::string_view status);
 
 }  // namespace rtsec::ptrace

@@ -108,11 +108,14 @@ std::optional<std::string> read_proc_link(pid_t tid, const char* name) {
 }
 
 std::optional<TaskStatus> read_status(pid_t tid) {
-  auto text = read_proc_file(tid, "status", 8192);
-  if (!text) return std::nullopt;
+  auto text = read_proc_file(tid, "status", kStatusMax);
+  return text ? parse_status(*text) : std::nullopt;
+}
+
+std::optional<TaskStatus> parse_status(std::string_view text) {
   TaskStatus st;
   int found = 0;
-  std::string_view rest = *text;
+  std::string_view rest = text;
   while (!rest.empty()) {
     size_t nl = rest.find('\n');
     std::string_view line = rest.substr(0, nl);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rtsec::ptrace {
@@ -33,6 +34,9 @@ struct TaskStatus {
   uint32_t uid = 0, euid = 0, gid = 0;
 };
 std::optional<TaskStatus> read_status(pid_t tid);
+// The fields above from a /proc/<tid>/status text (read up to kStatusMax).
+std::optional<TaskStatus> parse_status(std::string_view text);
+constexpr size_t kStatusMax = 8192;
 
 // One small /proc file, at most max bytes (no trailing newline removal).
 std::optional<std::string> read_proc_file(pid_t tid, const char* name, size_t max = 4096);

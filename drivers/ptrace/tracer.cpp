@@ -48,6 +48,9 @@ bool is_fork_nr(int nr) {
 
 bool is_exec_nr(int nr) { return nr == SYS_execve || nr == SYS_execveat; }
 
+constexpr uint64_t kNewNamespaces = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+                                    CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+
 // Calls that can change what the tracee's path walks and access checks see
 // (its credentials, root or mount namespace) without an exec: open
 // prediction asks again after them (tracer_can_stand_in_for).
@@ -774,7 +777,10 @@ bool Tracer::try_predict_open(Thread& t, const rtsec_event_recipe& r, SyscallCon
   if ((nr != SYS_open && nr != SYS_openat && nr != SYS_creat) || t.shares_files || !opts_.ring ||
       !identity_watched_ || !hold_timer_ || !hold_timer_->ok())
     return false;
-  if (t.can_stand_in < 0) t.can_stand_in = tracer_can_stand_in_for(t.tid) ? 1 : 0;
+  if (t.can_stand_in < 0) {
+    const auto status = read_proc_file(t.tid, "status", kStatusMax);
+    t.can_stand_in = status && tracer_can_stand_in_for(t.tid, *status) ? 1 : 0;
+  }
   if (!t.can_stand_in) return false;
   // Only a path read up to its NUL is the one the kernel walks: one cut by
   // the cap or by unmapped memory fails there (ENAMETOOLONG, EFAULT).
@@ -916,6 +922,9 @@ void Tracer::on_fork(Thread& t, int event) {
   ch.fork_nr = nr;
   ch.fork_flags = flags;
   if (flags & (CLONE_FILES | CLONE_THREAD)) t.shares_files = ch.shares_files = true;
+  // The child starts with the caller's credentials, root and mounts, unless
+  // it gets namespaces of its own.
+  if (!(flags & kNewNamespaces)) ch.can_stand_in = t.can_stand_in;
   if (r) {
     if (auto& s = facts.status()) {
       ch.fork_status = *s;
@@ -1012,6 +1021,12 @@ void Tracer::on_exec(Thread& t_in) {
   t->pending = Pending{};
   TaskFacts facts(tid);
   if (auto comm = facts.comm()) t->comm = *comm;
+  // The image's first opens (the dynamic loader's) come next: whether they
+  // can be predicted is asked now, from the status the event reads anyway.
+  if (identity_watched_) {
+    const auto& status = facts.status_text();
+    t->can_stand_in = status && tracer_can_stand_in_for(tid, *status) ? 1 : 0;
+  }
   if (const rtsec_event_recipe* r = recipe_for(nr)) {
     SyscallContext c;
     c.tid = tid;
