@@ -66,7 +66,12 @@ std::optional<TaskStatus>& TaskFacts::status() {
 
 std::optional<std::string>& TaskFacts::comm() {
   if (!comm_loaded_) {
-    comm_ = read_comm(tid_);
+    // status has it too, escaped: where there was nothing to escape (no
+    // backslash), the status read already made saves reading comm.
+    std::optional<std::string_view> name;
+    if (status_text_) name = status_name(*status_text_);
+    if (name && name->find('\\') == std::string_view::npos) comm_ = std::string(*name);
+    else comm_ = read_comm(tid_);
     comm_loaded_ = true;
   }
   return comm_;

@@ -208,20 +208,20 @@ std::optional<OpenPrediction> predict_failure(pid_t tid, FdDir& fds, int err, Ow
 
 }  // namespace
 
-bool tracer_can_stand_in_for(pid_t tid, std::string_view status) {
-  const TracerSide& ours = tracer_side();
+bool tracer_has_same_ids(std::string_view status) {
   const std::optional<Ids> a = parse_ids(status);
-  const std::optional<Ids>& b = ours.ids;
+  const std::optional<Ids>& b = tracer_side().ids;
   // faccessat(AT_EACCESS) checks with the effective (fs) ids, the groups and
-  // the capabilities: all must be the tracee's. And paths must lead to the
-  // same files: the same mount namespace, the same root (the tracer's is "/").
-  if (!a || !b || a->uid[1] != b->uid[1] || a->uid[3] != b->uid[3] || a->gid[1] != b->gid[1] ||
-      a->gid[3] != b->gid[3] || a->groups != b->groups || a->cap_eff != b->cap_eff)
-    return false;
+  // the capabilities: all must be the tracee's.
+  return a && b && a->uid[1] == b->uid[1] && a->uid[3] == b->uid[3] && a->gid[1] == b->gid[1] &&
+         a->gid[3] == b->gid[3] && a->groups == b->groups && a->cap_eff == b->cap_eff;
+}
+
+bool tracer_sees_same_mounts(pid_t tid) {
   const std::string proc = "/proc/" + std::to_string(tid);
   const auto mnt_ns = file_of((proc + "/ns/mnt").c_str());
   const auto root = place_of((proc + "/root").c_str());
-  return mnt_ns && root && mnt_ns == ours.mnt_ns && root == ours.root;
+  return mnt_ns && root && mnt_ns == tracer_side().mnt_ns && root == tracer_side().root;
 }
 
 std::optional<OpenPrediction> predict_open(pid_t tid, FdDir& fds, int nr, const uint64_t* args,

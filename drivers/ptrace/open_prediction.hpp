@@ -78,11 +78,13 @@ struct OpenOutcome {
 };
 OpenOutcome confirm_open(const OpenPrediction& p, FdDir& fds);
 
-// Whether a path walk or an access check made by this process answers for
-// the tracee: the same effective ids, groups and capabilities (from status,
-// the text of its /proc/<tid>/status), the same mount namespace and the same
-// root directory. Asked once per exec and after each call that can change
-// one of them.
-bool tracer_can_stand_in_for(pid_t tid, std::string_view status);
+// A path walk or an access check made by this process answers for the
+// tracee when both hold: it has the same effective ids, groups and
+// capabilities (status: the text of the tracee's /proc/<tid>/status), and
+// the same mount namespace and root directory. Asked at each exec (which
+// can change the first, never the second) and after each call that can
+// change either.
+bool tracer_has_same_ids(std::string_view status);
+bool tracer_sees_same_mounts(pid_t tid);
 
 }  // namespace rtsec::ptrace

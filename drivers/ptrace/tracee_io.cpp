@@ -87,10 +87,14 @@ std::optional<std::string> read_proc_file(pid_t tid, const char* name, size_t ma
   std::string out(max, '\0');
   size_t have = 0;
   while (have < max) {
-    ssize_t n = ::read(fd, out.data() + have, max - have);
+    const size_t want = max - have;
+    ssize_t n = ::read(fd, out.data() + have, want);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     have += static_cast<size_t>(n);
+    // procfs hands over as much as the buffer holds: a short read is the end
+    // (no second read to be told so).
+    if (static_cast<size_t>(n) < want) break;
   }
   ::close(fd);
   out.resize(have);
@@ -145,6 +149,15 @@ std::optional<TaskStatus> parse_status(std::string_view text) {
   }
   if (found < 4) return std::nullopt;
   return st;
+}
+
+std::optional<std::string_view> status_name(std::string_view status) {
+  constexpr std::string_view kKey = "Name:\t";
+  if (!status.starts_with(kKey)) return std::nullopt;
+  status.remove_prefix(kKey.size());
+  const size_t nl = status.find('\n');
+  if (nl == std::string_view::npos) return std::nullopt;
+  return status.substr(0, nl);
 }
 
 std::vector<std::string> read_cmdline(pid_t tid, size_t max_bytes) {

@@ -53,7 +53,7 @@ constexpr uint64_t kNewNamespaces = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
 
 // Calls that can change what the tracee's path walks and access checks see
 // (its credentials, root or mount namespace) without an exec: open
-// prediction asks again after them (tracer_can_stand_in_for).
+// prediction asks again after them (open_prediction.hpp).
 constexpr std::array kIdentityChanges = {
     SYS_setuid,  SYS_setgid,   SYS_setreuid, SYS_setregid, SYS_setresuid, SYS_setresgid,
     SYS_setfsuid, SYS_setfsgid, SYS_setgroups, SYS_capset, SYS_chroot,   SYS_pivot_root,
@@ -237,7 +237,7 @@ struct Tracer::Thread {
   // Another thread or process may allocate in this thread's fd table (a
   // thread, or CLONE_FILES): no prediction of the next free descriptor.
   bool shares_files = false;
-  int can_stand_in = -1;  // tracer_can_stand_in_for(tid), asked once per image; -1: not yet
+  int can_stand_in = -1;  // the tracer can stand in for it (open_prediction.hpp); -1: not asked yet
   std::optional<HeldOpen> held;
 };
 
@@ -779,7 +779,7 @@ bool Tracer::try_predict_open(Thread& t, const rtsec_event_recipe& r, SyscallCon
     return false;
   if (t.can_stand_in < 0) {
     const auto status = read_proc_file(t.tid, "status", kStatusMax);
-    t.can_stand_in = status && tracer_can_stand_in_for(t.tid, *status) ? 1 : 0;
+    t.can_stand_in = status && tracer_has_same_ids(*status) && tracer_sees_same_mounts(t.tid);
   }
   if (!t.can_stand_in) return false;
   // Only a path read up to its NUL is the one the kernel walks: one cut by
@@ -1008,7 +1008,9 @@ void Tracer::on_exec(Thread& t_in) {
   t->tgid = tid;
   t->fd_dir = FdDir(tid);  // the task behind tid may be another one now
   t->shares_files = false;  // exec gives the process a table of its own
-  t->can_stand_in = -1;     // a set-id image changes the credentials
+  // A set-id image changes the credentials; no exec changes the mounts.
+  const bool same_mounts = t->can_stand_in == 1;
+  t->can_stand_in = -1;
   int nr = t->pending.nr;
   uint64_t args[6] = {};
   if (is_exec_nr(nr)) {
@@ -1020,12 +1022,14 @@ void Tracer::on_exec(Thread& t_in) {
   }
   t->pending = Pending{};
   TaskFacts facts(tid);
+  facts.status_text();  // the event needs it, and it names the image too
   if (auto comm = facts.comm()) t->comm = *comm;
   // The image's first opens (the dynamic loader's) come next: whether they
   // can be predicted is asked now, from the status the event reads anyway.
   if (identity_watched_) {
     const auto& status = facts.status_text();
-    t->can_stand_in = status && tracer_can_stand_in_for(tid, *status) ? 1 : 0;
+    t->can_stand_in = status && tracer_has_same_ids(*status) &&
+                      (same_mounts || tracer_sees_same_mounts(tid));
   }
   if (const rtsec_event_recipe* r = recipe_for(nr)) {
     SyscallContext c;

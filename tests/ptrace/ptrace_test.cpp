@@ -202,6 +202,22 @@ TEST_F(PtraceTest, EventsCarryWhatTheProgramDid) {
   EXPECT_TRUE(unlinked) << "no unlinkat of " << file;
 }
 
+// An exec event names the new image as /proc/<pid>/comm does, also when
+// status (where the name is usually taken from) shows it escaped.
+TEST_F(PtraceTest, ExecEventsNameTheImageExactly) {
+  const fs::path plain = dir_ / "plain-name", escaped = dir_ / "back\\slash\tname";
+  for (const fs::path& p : {plain, escaped}) fs::copy_file("/bin/true", p);
+  const RunResult r = run(traced({"/bin/sh", "-c", "'" + plain.string() + "' && '" + escaped.string() + "'"}));
+  ASSERT_EQ(exit_code(r), 0) << r.err;
+  std::set<std::string> comms;
+  const RingEvents events = read_ring(ring_);
+  for (const auto& e : events.decoded())
+    if (e.name() == "execve" && e.int_param("res") == 0)
+      if (auto comm = e.string_param("comm")) comms.emplace(*comm);
+  EXPECT_TRUE(comms.count("plain-name")) << testing::PrintToString(comms);
+  EXPECT_TRUE(comms.count("back\\slash\tname")) << testing::PrintToString(comms);
+}
+
 // Syscalls outside the event set never stop the workload: the seccomp filter
 // lets them through in the kernel.
 TEST_F(PtraceTest, SyscallsOutsideTheSetNeverStop) {
