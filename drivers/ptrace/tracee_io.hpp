@@ -37,7 +37,8 @@ std::optional<TaskStatus> read_status(pid_t tid);
 // The fields above from a /proc/<tid>/status text (read up to kStatusMax).
 std::optional<TaskStatus> parse_status(std::string_view text);
 constexpr size_t kStatusMax = 8192;
-// The Name: line of a status text (comm, with \n and \\ escaped), if it is the first.
+// The Name: line of a status text, if it is the first: comm, with a backslash
+// escape for a backslash or a control character in it.
 std::optional<std::string_view> status_name(std::string_view status);
 
 // One small /proc file, at most max bytes (no trailing newline removal).

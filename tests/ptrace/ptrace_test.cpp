@@ -7,14 +7,17 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -229,6 +232,14 @@ TEST_F(PtraceTest, SyscallsOutsideTheSetNeverStop) {
   ASSERT_TRUE(stats.is_object()) << r.err;
   const uint64_t stops = stats["rtsec_ptrace"].value("stops", uint64_t{0});
   EXPECT_LT(stops, 100u) << "1600 opens must not stop the program: " << r.err;
+  // --stats accounts for every stop by kind, and shows the filter's calls.
+  uint64_t by_kind = 0;
+  for (const auto& [kind, n] : stats["rtsec_ptrace"]["stops_by_kind"].items()) by_kind += n.get<uint64_t>();
+  EXPECT_EQ(by_kind, stops) << r.err;
+  EXPECT_GE(stats["rtsec_ptrace"]["stops_by_kind"].value("fork", uint64_t{0}), 8u) << r.err;
+  const Json& filtered = stats["rtsec_ptrace"]["filtered_syscalls"];
+  EXPECT_NE(std::find(filtered.begin(), filtered.end(), SYS_unlink), filtered.end()) << r.err;
+  EXPECT_EQ(std::find(filtered.begin(), filtered.end(), SYS_openat), filtered.end()) << r.err;
   RingEvents ev = read_ring(ring_);
   EXPECT_EQ(ev.count("openat"), 0u);
   EXPECT_EQ(ev.count("close"), 0u);
