@@ -141,6 +141,8 @@ bool parse_options(const rtsec_driver_open_args* args, Options& o, std::string& 
 
 class EbpfDriver {
  public:
+  static constexpr const char* kName = "ebpf";
+
   ~EbpfDriver() {
     enforcement_.reset();
     ring_.close();
@@ -203,7 +205,7 @@ class EbpfDriver {
     return 0;
   }
 
-  int next_batch(rtsec_event_view* out, uint32_t max, uint32_t* n, int timeout_ms) {
+  int next_batch(rtsec_event_view* out, uint32_t max, uint32_t* n, int timeout_ms, char*, size_t) {
     batch_.clear();
     const size_t want = std::min<size_t>(max, kMaxBatch);
     ring_.collect(batch_, want);
@@ -238,7 +240,7 @@ class EbpfDriver {
     return 0;
   }
 
-  int process_drops(rtsec_process_drops* out, uint32_t max, uint32_t* n) {
+  int process_drops(rtsec_process_drops* out, uint32_t max, uint32_t* n, char*, size_t) {
     const int fd = bpf_map__fd(skel_->maps.drops_by_process);
     // The probe may add or evict entries meanwhile (an LRU map), which can restart the
     // walk: it is bounded by the map's size.
@@ -263,7 +265,7 @@ class EbpfDriver {
     return 0;
   }
 
-  int enforcements(rtsec_enforcement* out, uint32_t max, uint32_t* n) {
+  int enforcements(rtsec_enforcement* out, uint32_t max, uint32_t* n, char*, size_t) {
     auto got = enforcement_->take(max);
     std::copy(got.begin(), got.end(), out);
     *n = static_cast<uint32_t>(got.size());
@@ -278,58 +280,11 @@ class EbpfDriver {
   std::vector<rtsec_event_view> batch_;
 };
 
-// The C vtable: nothing thrown may cross it.
-template <typename F>
-int guarded(char* err, size_t errlen, F&& f) noexcept {
-  return plugin::guarded("ebpf", err, errlen, std::forward<F>(f));
-}
-
-EbpfDriver* self(void* h) { return static_cast<EbpfDriver*>(h); }
-
-const rtsec_driver_ops kOps = {
-    sizeof(rtsec_driver_ops),
-    RTSEC_ABI_MAJOR,
-    RTSEC_ABI_MINOR,
-    "ebpf",
+constexpr rtsec_driver_ops kOps = plugin::DriverVtable<EbpfDriver>::make(
     "CO-RE eBPF probe (tp_btf sys_exit and sched_process_exit, BPF ring buffer; enforcement: "
-    "tp_btf sys_enter kill, BPF LSM deny)",
-    [](const rtsec_driver_open_args* args, void** handle, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] {
-        auto d = std::make_unique<EbpfDriver>();
-        int rc = d->open(args, err, errlen);
-        if (rc == 0) *handle = d.release();
-        return rc;
-      });
-    },
-    [](void* h, const rtsec_event_recipe* r, uint32_t n, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->set_events(r, n, err, errlen); });
-    },
-    [](void* h, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->start(err, errlen); });
-    },
-    [](void* h, rtsec_event_view* out, uint32_t max, uint32_t* n, int timeout_ms, char* err,
-       size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->next_batch(out, max, n, timeout_ms); });
-    },
-    [](void* h, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->stop(err, errlen); });
-    },
-    [](void* h, rtsec_cpu_stats* out, uint32_t max, uint32_t* ncpus, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->stats(out, max, ncpus, err, errlen); });
-    },
-    [](void* h) { delete self(h); },
-    nullptr,  // launch: this driver captures the whole host, rtsec starts the command
-    nullptr,  // command_status
-    [](void* h, const rtsec_policy* policy, __u8* by, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->set_policy(policy, by, err, errlen); });
-    },
-    [](void* h, rtsec_enforcement* out, __u32 max, __u32* n, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->enforcements(out, max, n); });
-    },
-    [](void* h, rtsec_process_drops* out, __u32 max, __u32* n, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->process_drops(out, max, n); });
-    },
-};
+    "tp_btf sys_enter kill, BPF LSM deny)");
+static_assert(plugin::DriverVtable<EbpfDriver>::kEnforces &&
+              plugin::DriverVtable<EbpfDriver>::kCountsProcessDrops);
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }
 

@@ -104,6 +104,8 @@ bool parse_options(const rtsec_driver_open_args* args, Options& o, std::string& 
 
 class PtraceDriver {
  public:
+  static constexpr const char* kName = "ptrace";
+
   ~PtraceDriver() { shutdown(); }
 
   int open(const rtsec_driver_open_args* args, char* err, size_t errlen) {
@@ -231,7 +233,7 @@ class PtraceDriver {
     return 0;
   }
 
-  int stats(rtsec_cpu_stats* out, uint32_t max, uint32_t* ncpus) {
+  int stats(rtsec_cpu_stats* out, uint32_t max, uint32_t* ncpus, char*, size_t) {
     *ncpus = 1;  // one ring
     if (max == 0) return 0;
     out[0] = {};
@@ -258,14 +260,14 @@ class PtraceDriver {
     return 0;
   }
 
-  int enforcements(rtsec_enforcement* out, uint32_t max, uint32_t* n) {
+  int enforcements(rtsec_enforcement* out, uint32_t max, uint32_t* n, char*, size_t) {
     auto got = policy_.take(max);
     std::copy(got.begin(), got.end(), out);
     *n = static_cast<uint32_t>(got.size());
     return 0;
   }
 
-  int command_status(int* status) {
+  int command_status(int* status, char*, size_t) {
     if (!launched_ || !ring_.valid()) return -EAGAIN;
     if (!tracer_) return -EAGAIN;
     auto s = consumer_.exit_status();
@@ -369,61 +371,12 @@ class PtraceDriver {
   std::string last_problem_;
 };
 
-// The C vtable: nothing thrown may cross it.
-template <typename F>
-int guarded(char* err, size_t errlen, F&& f) noexcept {
-  return plugin::guarded("ptrace", err, errlen, std::forward<F>(f));
-}
-
-PtraceDriver* self(void* h) { return static_cast<PtraceDriver*>(h); }
-
-const rtsec_driver_ops kOps = {
-    sizeof(rtsec_driver_ops),
-    RTSEC_ABI_MAJOR,
-    RTSEC_ABI_MINOR,
-    "ptrace",
+constexpr rtsec_driver_ops kOps = plugin::DriverVtable<PtraceDriver>::make(
     "seccomp-filtered ptrace tracer: no kernel support needed (runs the command, attaches, or "
-    "reads rtsec-ptrace's ring)",
-    [](const rtsec_driver_open_args* args, void** handle, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] {
-        auto d = std::make_unique<PtraceDriver>();
-        int rc = d->open(args, err, errlen);
-        if (rc == 0) *handle = d.release();
-        return rc;
-      });
-    },
-    [](void* h, const rtsec_event_recipe* r, uint32_t n, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->set_events(r, n, err, errlen); });
-    },
-    [](void* h, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->start(err, errlen); });
-    },
-    [](void* h, rtsec_event_view* out, uint32_t max, uint32_t* n, int timeout_ms, char* err,
-       size_t errlen) {
-      return guarded(err, errlen,
-                     [&] { return self(h)->next_batch(out, max, n, timeout_ms, err, errlen); });
-    },
-    [](void* h, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->stop(err, errlen); });
-    },
-    [](void* h, rtsec_cpu_stats* out, uint32_t max, uint32_t* ncpus, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->stats(out, max, ncpus); });
-    },
-    [](void* h) { delete self(h); },
-    [](void* h, const char* const* argv, __u32 argc, __s32* pid, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->launch(argv, argc, pid, err, errlen); });
-    },
-    [](void* h, int* status, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->command_status(status); });
-    },
-    [](void* h, const rtsec_policy* policy, __u8* by, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->set_policy(policy, by, err, errlen); });
-    },
-    [](void* h, rtsec_enforcement* out, __u32 max, __u32* n, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->enforcements(out, max, n); });
-    },
-    nullptr,  // process_drops: drops are counted for the ring as a whole
-};
+    "reads rtsec-ptrace's ring)");
+static_assert(plugin::DriverVtable<PtraceDriver>::kLaunches &&
+              plugin::DriverVtable<PtraceDriver>::kReportsCommandStatus &&
+              plugin::DriverVtable<PtraceDriver>::kEnforces);
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }
 

@@ -112,6 +112,8 @@ class UniqueFd {
 
 class KmodDriver {
  public:
+  static constexpr const char* kName = "kmod";
+
   ~KmodDriver() { rings_.close(); }  // before the device: the maps hold it
 
   int open(const rtsec_driver_open_args* args, char* err, size_t errlen) {
@@ -198,7 +200,7 @@ class KmodDriver {
     return 0;
   }
 
-  int next_batch(rtsec_event_view* out, uint32_t max, uint32_t* n, int timeout_ms) {
+  int next_batch(rtsec_event_view* out, uint32_t max, uint32_t* n, int timeout_ms, char*, size_t) {
     batch_.clear();
     const size_t want = std::min<size_t>(max, kMaxBatch);
     // With no time to wait, hand out everything; else hold back the last
@@ -291,55 +293,10 @@ class KmodDriver {
   std::vector<rtsec_event_view> batch_;
 };
 
-// The C vtable: nothing thrown may cross it.
-template <typename F>
-int guarded(char* err, size_t errlen, F&& f) noexcept {
-  return plugin::guarded("kmod", err, errlen, std::forward<F>(f));
-}
-
-KmodDriver* self(void* h) { return static_cast<KmodDriver*>(h); }
-
-const rtsec_driver_ops kOps = {
-    sizeof(rtsec_driver_ops),
-    RTSEC_ABI_MAJOR,
-    RTSEC_ABI_MINOR,
-    "kmod",
+constexpr rtsec_driver_ops kOps = plugin::DriverVtable<KmodDriver>::make(
     "rtsec kernel module (sys_exit and sched_process_exit tracepoints, per-CPU rings "
-    "mapped from /dev/rtsec)",
-    [](const rtsec_driver_open_args* args, void** handle, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] {
-        auto d = std::make_unique<KmodDriver>();
-        int rc = d->open(args, err, errlen);
-        if (rc == 0) *handle = d.release();
-        return rc;
-      });
-    },
-    [](void* h, const rtsec_event_recipe* r, uint32_t n, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->set_events(r, n, err, errlen); });
-    },
-    [](void* h, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->start(err, errlen); });
-    },
-    [](void* h, rtsec_event_view* out, uint32_t max, uint32_t* n, int timeout_ms, char* err,
-       size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->next_batch(out, max, n, timeout_ms); });
-    },
-    [](void* h, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->stop(err, errlen); });
-    },
-    [](void* h, rtsec_cpu_stats* out, uint32_t max, uint32_t* ncpus, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->stats(out, max, ncpus, err, errlen); });
-    },
-    [](void* h) { delete self(h); },
-    nullptr,  // launch: this driver captures the whole host, rtsec starts the command
-    nullptr,  // command_status
-    [](void* h, const rtsec_policy* policy, __u8* by, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->set_policy(policy, by, err, errlen); });
-    },
-    [](void* h, rtsec_enforcement* out, __u32 max, __u32* n, char* err, size_t errlen) {
-      return guarded(err, errlen, [&] { return self(h)->enforcements(out, max, n, err, errlen); });
-    },
-};
+    "mapped from /dev/rtsec)");
+static_assert(plugin::DriverVtable<KmodDriver>::kEnforces);
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }
 
