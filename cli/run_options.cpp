@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "run_options.hpp"
 
-#include <set>
+#include "arg_scanner.hpp"
 
 namespace rtsec::cli {
 
@@ -40,66 +40,42 @@ Other commands:
 
 Result<RunOptions> parse_run_options(const std::vector<std::string>& args) {
   RunOptions o;
-  static const std::set<std::string> kWithValue = {"-c", "--config", "-r",         "-o",
-                                                   "--driver", "-l", "-V", "--validate",
-                                                   "-e"};
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    if (a == "--") {
-      o.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
-      if (o.command.empty()) return make_error("--: expected a command after it");
-      break;
-    }
-    if (a == "-h" || a == "--help") {
+  ArgScanner scan(args, {"-h", "--help", "--json", "-L", "--list-fields", "--dry-run"},
+                  {"-c", "--config", "-r", "-o", "--driver", "-l", "-V", "--validate", "-e"}, "rtsec");
+  for (;;) {
+    auto next = scan.next();
+    if (!next) return next.error();
+    if (!*next) break;
+    const auto& [name, value] = **next;
+    if (name == "-h" || name == "--help") {
       o.help = true;
-      continue;
-    }
-    if (a == "--json") {
+    } else if (name == "--json") {
       o.json = true;
-      continue;
-    }
-    if (a == "-L") {
+    } else if (name == "-L") {
       o.list_rules = true;
-      continue;
-    }
-    if (a == "--list-fields") {
+    } else if (name == "--list-fields") {
       o.list_fields = true;
-      continue;
-    }
-    if (a == "--dry-run") {
+    } else if (name == "--dry-run") {
       o.dry_run = true;
-      continue;
-    }
-    std::string value;
-    bool has_value = false;
-    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
-      value = a.substr(a.find('=') + 1);
-      a = a.substr(0, a.find('='));
-      has_value = true;
-    }
-    if (!kWithValue.count(a)) return make_error("unknown option '" + args[i] + "' (see rtsec --help)");
-    if (!has_value) {
-      if (i + 1 >= args.size()) return make_error(a + ": expected a value");
-      value = args[++i];
-    }
-    if (a == "-c" || a == "--config") {
+    } else if (name == "-c" || name == "--config") {
       o.config_path = value;
-    } else if (a == "-r") {
+    } else if (name == "-r") {
       o.rules_paths.push_back(value);
-    } else if (a == "-o") {
+    } else if (name == "-o") {
       if (value.find('=') == std::string::npos || value.front() == '=')
         return make_error("-o " + value + ": expected KEY=VALUE, e.g. -o outputs.priority=warning");
       o.overrides.push_back(value);
-    } else if (a == "--driver") {
+    } else if (name == "--driver") {
       o.driver = value;
-    } else if (a == "-l") {
+    } else if (name == "-l") {
       o.describe_rule = value;
-    } else if (a == "-V" || a == "--validate") {
+    } else if (name == "-V" || name == "--validate") {
       o.validate.push_back(value);
-    } else if (a == "-e") {
+    } else if (name == "-e") {
       o.replay_file = value;
     }
   }
+  o.command = scan.command_args();
   return o;
 }
 

@@ -2,9 +2,8 @@
 #include "trace_options.hpp"
 
 #include <charconv>
-#include <functional>
-#include <map>
 
+#include "arg_scanner.hpp"
 #include "rtsec/event_table.hpp"
 
 namespace rtsec::cli {
@@ -70,73 +69,44 @@ Status add_event_types(const std::string& list, std::set<uint16_t>& out) {
 
 Result<TraceOptions> parse_trace_options(const std::vector<std::string>& args) {
   TraceOptions o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--") {
-      o.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
-      if (o.command.empty()) return make_error("--: expected a command after it");
-      break;
-    }
-    if (a == "-h" || a == "--help") {
+  ArgScanner scan(args, {"-h", "--help", "--json", "--list-events", "--follow"},
+                  {"--pid", "--comm", "--event", "--container", "--driver", "--config",
+                   "--ring-buffer-bytes", "-e", "--read"},
+                  "rtsec trace");
+  for (;;) {
+    auto next = scan.next();
+    if (!next) return next.error();
+    if (!*next) break;
+    const auto& [name, value] = **next;
+    if (name == "-h" || name == "--help") {
       o.help = true;
-      continue;
-    }
-    if (a == "--json") {
+    } else if (name == "--json") {
       o.json = true;
-      continue;
-    }
-    if (a == "--list-events") {
+    } else if (name == "--list-events") {
       o.list_events = true;
-      continue;
-    }
-    if (a == "--follow") {
+    } else if (name == "--follow") {
       o.follow = true;
-      continue;
-    }
-    // Options with a value: "--name value" or "--name=value".
-    std::string name = a, value;
-    const size_t eq = a.find('=');
-    if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      name = a.substr(0, eq);
-      value = a.substr(eq + 1);
-    } else if (i + 1 < args.size()) {
-      value = args[i + 1];
-    }
-    const bool inline_value = eq != std::string::npos;
-    auto take_value = [&]() -> Result<std::string> {
-      if (!inline_value) {
-        if (i + 1 >= args.size()) return make_error(name + ": expected a value");
-        ++i;
-      }
-      return value;
-    };
-    static const std::set<std::string> kWithValue = {
-        "--pid", "--comm", "--event", "--container", "--driver", "--config",
-        "--ring-buffer-bytes", "-e", "--read"};
-    if (!kWithValue.count(name))
-      return make_error("unknown option '" + a + "' (see rtsec trace --help)");
-    auto v = take_value();
-    if (!v) return v.error();
-    if (name == "--pid") {
-      auto pid = parse_pid(*v);
+    } else if (name == "--pid") {
+      auto pid = parse_pid(value);
       if (!pid) return pid.error();
       o.pids.insert(*pid);
     } else if (name == "--comm") {
-      o.comms.insert(*v);
+      o.comms.insert(value);
     } else if (name == "--event") {
-      if (auto st = add_event_types(*v, o.event_types); !st) return st.error();
+      if (auto st = add_event_types(value, o.event_types); !st) return st.error();
     } else if (name == "--container") {
-      o.containers.insert(*v);
+      o.containers.insert(value);
     } else if (name == "--driver") {
-      o.driver = *v;
+      o.driver = value;
     } else if (name == "--config") {
-      o.config_path = *v;
+      o.config_path = value;
     } else if (name == "--ring-buffer-bytes") {
-      o.ring_buffer_bytes = *v;
+      o.ring_buffer_bytes = value;
     } else if (name == "-e" || name == "--read") {
-      o.replay_file = *v;
+      o.replay_file = value;
     }
   }
+  o.command = scan.command_args();
   return o;
 }
 
