@@ -10,6 +10,15 @@ ArgScanner::ArgScanner(const std::vector<std::string>& args, std::set<std::strin
     : args_(args), flags_(std::move(flags)), with_value_(std::move(with_value)),
       command_(std::move(command)) {}
 
+Status ArgScanner::scan(const std::function<Status(const Option&)>& on_option) {
+  for (;;) {
+    auto option = next();
+    if (!option) return option.error();
+    if (!*option) return Ok{};
+    if (auto st = on_option(**option); !st) return st;
+  }
+}
+
 Result<std::optional<ArgScanner::Option>> ArgScanner::next() {
   using Next = std::optional<Option>;
   if (at_ >= args_.size()) return Next{};

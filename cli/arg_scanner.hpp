@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,14 +26,18 @@ class ArgScanner {
   ArgScanner(const std::vector<std::string>& args, std::set<std::string> flags,
              std::set<std::string> with_value, std::string command);
 
-  // The next option; nullopt once the arguments end or reach "--". An
-  // unknown option, a missing value or "--" with nothing after it is an error.
-  Result<std::optional<Option>> next();
+  // Hands each option to on_option, in order, until the arguments end or
+  // reach "--"; stops at the first error, its own (an unknown option, a
+  // missing value, "--" with nothing after it) or on_option's.
+  Status scan(const std::function<Status(const Option&)>& on_option);
 
   // What followed "--": the command to run (empty without "--").
   const std::vector<std::string>& command_args() const { return command_args_; }
 
  private:
+  // The next option; nullopt at the end or at "--".
+  Result<std::optional<Option>> next();
+
   const std::vector<std::string>& args_;
   std::set<std::string> flags_, with_value_;
   std::string command_;

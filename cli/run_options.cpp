@@ -42,11 +42,8 @@ Result<RunOptions> parse_run_options(const std::vector<std::string>& args) {
   RunOptions o;
   ArgScanner scan(args, {"-h", "--help", "--json", "-L", "--list-fields", "--dry-run"},
                   {"-c", "--config", "-r", "-o", "--driver", "-l", "-V", "--validate", "-e"}, "rtsec");
-  for (;;) {
-    auto next = scan.next();
-    if (!next) return next.error();
-    if (!*next) break;
-    const auto& [name, value] = **next;
+  const Status st = scan.scan([&](const ArgScanner::Option& opt) -> Status {
+    const auto& [name, value] = opt;
     if (name == "-h" || name == "--help") {
       o.help = true;
     } else if (name == "--json") {
@@ -74,7 +71,9 @@ Result<RunOptions> parse_run_options(const std::vector<std::string>& args) {
     } else if (name == "-e") {
       o.replay_file = value;
     }
-  }
+    return Ok{};
+  });
+  if (!st) return st.error();
   o.command = scan.command_args();
   return o;
 }

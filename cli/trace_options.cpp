@@ -73,11 +73,8 @@ Result<TraceOptions> parse_trace_options(const std::vector<std::string>& args) {
                   {"--pid", "--comm", "--event", "--container", "--driver", "--config",
                    "--ring-buffer-bytes", "-e", "--read"},
                   "rtsec trace");
-  for (;;) {
-    auto next = scan.next();
-    if (!next) return next.error();
-    if (!*next) break;
-    const auto& [name, value] = **next;
+  const Status st = scan.scan([&](const ArgScanner::Option& opt) -> Status {
+    const auto& [name, value] = opt;
     if (name == "-h" || name == "--help") {
       o.help = true;
     } else if (name == "--json") {
@@ -105,7 +102,9 @@ Result<TraceOptions> parse_trace_options(const std::vector<std::string>& args) {
     } else if (name == "-e" || name == "--read") {
       o.replay_file = value;
     }
-  }
+    return Ok{};
+  });
+  if (!st) return st.error();
   o.command = scan.command_args();
   return o;
 }
