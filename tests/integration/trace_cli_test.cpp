@@ -591,6 +591,27 @@ TEST_F(TraceCliLive, RingBufferBytesNotAPowerOfTwo) {
   EXPECT_FALSE(fs::exists(path)) << "the command ran despite the error";
 }
 
+// Both spellings of an option with a value are read, and a missing value or
+// a malformed -o is named (rtsec trace and rtsec run share the reader).
+TEST_F(TraceCli, OptionValuesInBothSpellingsAndMissingOnes) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"trace", "--event=nosuch", "--", "true"}, {"trace", "--event", "nosuch", "--", "true"}}) {
+    const auto r = rtsec(args);
+    EXPECT_TRUE(exited_with(r, 2)) << r.describe();
+    EXPECT_NE(r.err.find("unknown event type 'nosuch'"), std::string::npos) << r.err;
+  }
+  const auto missing = rtsec({"trace", "--event"});
+  EXPECT_TRUE(exited_with(missing, 2)) << missing.describe();
+  EXPECT_NE(missing.err.find("--event: expected a value"), std::string::npos) << missing.err;
+  const auto config = rtsec({"--config=/nonexistent/rtsec.yaml", "--dry-run"});
+  EXPECT_FALSE(exited_with(config, 0)) << config.describe();
+  EXPECT_NE(config.err.find("/nonexistent/rtsec.yaml"), std::string::npos) << config.err;
+  const auto override_without_key = rtsec({"-o", "=warning", "--dry-run"});
+  EXPECT_TRUE(exited_with(override_without_key, 2)) << override_without_key.describe();
+  EXPECT_NE(override_without_key.err.find("expected KEY=VALUE"), std::string::npos)
+      << override_without_key.err;
+}
+
 TEST_F(TraceCli, DoubleDashWithoutCommand) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"trace", "--"}, {"trace", "--json", "--"}}) {
