@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtsec/config.hpp"
 
+#include "config_messages.hpp"
 #include "rtsec/yaml_guard.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -32,31 +33,6 @@ std::string join_alternatives(std::span<const std::string_view> words, std::stri
     out += words[i];
   }
   return out;
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string_view node_kind(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Null: return "nothing";
-    default: return "an undefined value";
-  }
 }
 
 class Parser;
@@ -285,17 +261,11 @@ class Parser {
   Status unknown_key(const YAML::Node& at, const std::string& path, const std::string& key,
                      std::span<const KeyRule> rules) {
     auto prefix = path.empty() ? std::string() : path + ".";
-    std::string_view best;
-    size_t best_distance = 3;  // suggest only close misspellings
     std::vector<std::string_view> known;
-    for (const auto& r : rules) {
-      known.push_back(r.key);
-      auto d = edit_distance(key, r.key);
-      if (d < best_distance && d < r.key.size()) best = r.key, best_distance = d;
-    }
+    for (const auto& r : rules) known.push_back(r.key);
     std::string msg = "unknown key '" + prefix + key + "' (";
-    if (!best.empty()) {
-      msg += "did you mean '" + prefix + std::string(best) + "'?)";
+    if (const auto best = likely_meant(key, known)) {
+      msg += "did you mean '" + prefix + std::string(*best) + "'?)";
     } else {
       msg += (path.empty() ? std::string("known top-level keys: ")
                            : "known keys under " + path + ": ") +

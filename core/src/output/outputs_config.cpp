@@ -10,38 +10,10 @@
 #include <limits>
 #include <vector>
 
+#include "../config_messages.hpp"
+
 namespace rtsec::output {
 namespace {
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string_view node_kind(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    case YAML::NodeType::Null:
-      return "nothing";
-    default:
-      return "an undefined value";
-  }
-}
 
 // Falco keys that rtsec knows and does not do: say so rather than "unknown".
 struct Unsupported {
@@ -301,18 +273,17 @@ class Parser {
                          "support: " + std::string(u.why));
       }
     }
-    std::string_view best;
-    size_t best_distance = 3;
     std::string known;
+    std::vector<std::string_view> names;
     for (const auto& k : keys) {
       if (!known.empty()) known += ", ";
       known += k.name;
-      size_t d = edit_distance(key, k.name);
-      if (d < best_distance && d < k.name.size()) best = k.name, best_distance = d;
+      names.push_back(k.name);
     }
+    const auto best = likely_meant(key, names);
     std::string msg = "unknown key '" + path + "." + key + "' (";
-    msg += best.empty() ? "known keys under " + path + ": " + known
-                        : "did you mean '" + path + "." + std::string(best) + "'?";
+    msg += best ? "did you mean '" + path + "." + std::string(*best) + "'?"
+                : "known keys under " + path + ": " + known;
     return error(at, "", msg + ")");
   }
 
