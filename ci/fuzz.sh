@@ -3,7 +3,8 @@
 #
 # Builds the libFuzzer targets with clang in build-fuzz/ and fuzzes them in
 # turn, RTSEC_FUZZ_SECONDS seconds in all: the event decoder, the rules
-# language (conditions and rules files), then the capture file reader. Fails
+# language (conditions and rules files), the capture file reader, then the
+# configuration (rtsec.yaml and its outputs section). Fails
 # on any crash, leak, timeout or sanitizer report; the input that caused it
 # is kept in build-fuzz/fuzz-artifacts/ (replay: build-fuzz/bin/rtsec_<name>_fuzz FILE). The corpora they grow stay in
 # build-fuzz/fuzz-corpus/ for the next run. Works from any directory.
@@ -30,10 +31,10 @@ done
 cmake -S . -B "$build_dir" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTSEC_BUILD_TESTS=ON -DRTSEC_BUILD_FUZZERS=ON
 cmake --build "$build_dir" --target rtsec_decoder_fuzz rtsec_decoder_corpus rtsec_rules_fuzz \
-	rtsec_capture_fuzz rtsec_capture_corpus -j"$(nproc)"
+	rtsec_capture_fuzz rtsec_capture_corpus rtsec_config_fuzz -j"$(nproc)"
 
-# The time is shared: each fuzzer gets a third.
-share=$(((seconds + 2) / 3))
+# The time is shared: each of the four fuzzers gets a quarter.
+share=$(((seconds + 3) / 4))
 
 corpus=$build_dir/fuzz-corpus/decoder # new inputs land here and are kept
 seeds=$build_dir/fuzz-seeds/decoder   # regenerated from the event table each run
@@ -76,4 +77,17 @@ mkdir -p "$capture_corpus" "$capture_seeds"
 echo "ci/fuzz.sh: fuzzing the capture file reader for ${share}s"
 "$build_dir/bin/rtsec_capture_fuzz" "$capture_corpus" "$capture_seeds" \
 	-max_total_time="$share" -max_len=65536 -timeout=10 -print_final_stats=1 \
+	-artifact_prefix="$artifacts/"
+
+# Configuration: seeds are the shipped rtsec.yaml and each of its top-level
+# sections on its own.
+config_corpus=$build_dir/fuzz-corpus/config
+config_seeds=$build_dir/fuzz-seeds/config
+rm -rf "$config_seeds"
+mkdir -p "$config_corpus" "$config_seeds"
+cp rtsec.yaml "$config_seeds/rtsec.yaml"
+awk -v out="$config_seeds/section" '/^[a-z_]+:/{if (f) close(f); f = out "-" ++n} f{print > f}' rtsec.yaml
+echo "ci/fuzz.sh: fuzzing the configuration for ${share}s ($(ls "$config_seeds" | wc -l) seeds)"
+"$build_dir/bin/rtsec_config_fuzz" "$config_corpus" "$config_seeds" \
+	-max_total_time="$share" -max_len=8192 -timeout=10 -print_final_stats=1 \
 	-artifact_prefix="$artifacts/"
