@@ -12,6 +12,7 @@
 
 #include "rtsec/decoder.hpp"
 #include "rtsec/event_table.hpp"
+#include "driver_test_support.hpp"
 #include "rtsec/plugin/driver_host.hpp"
 
 namespace rtsec {
@@ -19,21 +20,9 @@ namespace {
 
 constexpr int kOpens = 20000;
 
-// A child that calls openat(2) on a path that does not exist, n times.
-pid_t spawn_opener(const std::string& path, int n) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    for (int i = 0; i < n; ++i) openat(AT_FDCWD, path.c_str(), O_RDONLY);
-    _exit(0);
-  }
-  return pid;
-}
-
-void wait_for(pid_t pid) {
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-}
+using test::count_marker_opens;
+using test::spawn_opener;
+using test::wait_for;
 
 class EbpfDriver : public ::testing::Test {
  protected:
@@ -50,20 +39,8 @@ class EbpfDriver : public ::testing::Test {
     return d ? std::move(*d) : nullptr;
   }
 
-  // Counts the openat events of `marker_` in whatever the driver hands out.
   size_t count_marker_opens(plugin::Driver& d, int timeout_ms) {
-    size_t n = 0;
-    for (;;) {
-      auto batch = d.next_batch(timeout_ms);
-      if (!batch || batch->empty()) return n;
-      for (const auto& v : *batch) {
-        auto ev = decode_event({static_cast<const std::byte*>(v.data), v.len});
-        EXPECT_TRUE(ev.ok()) << (ev ? "" : ev.error().message);
-        if (ev && ev->header().type == RTSEC_EVT_OPENAT && ev->string_param("name") == marker_)
-          ++n;
-      }
-      timeout_ms = 0;
-    }
+    return test::count_marker_opens(d, marker_, timeout_ms, false);
   }
 
   std::string marker_;
@@ -104,18 +81,7 @@ TEST_F(EbpfDriver, AFullRingCountsDropsInsteadOfBlocking) {
   // Every open of the child was either delivered or counted as dropped.
   EXPECT_GE(received + drops, static_cast<uint64_t>(kOpens));
 
-  // And the drops are the child's, by pid.
-  auto by_process = d->process_drops();
-  ASSERT_TRUE(by_process.ok()) << by_process.error().message;
-  uint64_t child_drops = 0, all = 0;
-  for (const auto& p : *by_process) {
-    all += p.drops;
-    if (static_cast<pid_t>(p.pid) == opener) child_drops = p.drops;
-  }
-  EXPECT_GE(child_drops + received, static_cast<uint64_t>(kOpens));
-  EXPECT_LE(child_drops, drops);
-  // Read after the per-CPU counters: other processes may have dropped since.
-  EXPECT_GE(all, drops) << "every drop is some process's";
+  test::expect_drops_by_process(*d, opener, kOpens, received, drops);
   EXPECT_TRUE(d->stop().ok());
 }
 

@@ -20,6 +20,7 @@
 #include "rtsec/abi/kmod.h"
 #include "rtsec/decoder.hpp"
 #include "rtsec/event_table.hpp"
+#include "driver_test_support.hpp"
 #include "rtsec/plugin/driver_host.hpp"
 
 namespace rtsec {
@@ -27,21 +28,8 @@ namespace {
 
 constexpr const char* kDevice = "/dev/rtsec";
 
-// A child that calls openat(2) on a path that does not exist, n times.
-pid_t spawn_opener(const std::string& path, int n) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    for (int i = 0; i < n; ++i) openat(AT_FDCWD, path.c_str(), O_RDONLY);
-    _exit(0);
-  }
-  return pid;
-}
-
-void wait_for(pid_t pid) {
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-}
+using test::spawn_opener;
+using test::wait_for;
 
 // errno of an ioctl that must fail (0 if it succeeded).
 int ioctl_errno(int fd, unsigned long cmd, void* arg) {
@@ -228,21 +216,7 @@ class KmodDriver : public ::testing::Test {
   }
 
   size_t count_marker_opens(plugin::Driver& d, int timeout_ms) {
-    size_t n = 0;
-    uint64_t last_ts = 0;
-    for (;;) {
-      auto batch = d.next_batch(timeout_ms);
-      if (!batch || batch->empty()) return n;
-      for (const auto& v : *batch) {
-        auto ev = decode_event({static_cast<const std::byte*>(v.data), v.len});
-        EXPECT_TRUE(ev.ok()) << (ev ? "" : ev.error().message);
-        if (!ev) continue;
-        EXPECT_GE(ev->header().ts_ns, last_ts) << "the CPUs are merged in time order";
-        last_ts = ev->header().ts_ns;
-        if (ev->header().type == RTSEC_EVT_OPENAT && ev->string_param("name") == marker_) ++n;
-      }
-      timeout_ms = 0;
-    }
+    return test::count_marker_opens(d, marker_, timeout_ms, true);
   }
 
   std::string marker_;
@@ -268,7 +242,8 @@ TEST_F(KmodDriver, AFullRingCountsDropsInsteadOfBlocking) {
   ASSERT_TRUE(d);
   ASSERT_TRUE(d->set_events(make_recipes({RTSEC_EVT_OPENAT})).ok());
   ASSERT_TRUE(d->start().ok());
-  wait_for(spawn_opener(marker_, kOpens));
+  const pid_t opener = spawn_opener(marker_, kOpens);
+  wait_for(opener);
 
   auto stats = d->stats();
   ASSERT_TRUE(stats.ok()) << stats.error().message;
@@ -278,6 +253,9 @@ TEST_F(KmodDriver, AFullRingCountsDropsInsteadOfBlocking) {
   EXPECT_GT(received, 0u);
   EXPECT_LT(received, static_cast<size_t>(kOpens));
   EXPECT_GE(received + drops, static_cast<uint64_t>(kOpens));
+
+  // Merged over the CPUs the child ran on.
+  test::expect_drops_by_process(*d, opener, kOpens, received, drops);
   EXPECT_TRUE(d->stop().ok());
 }
 

@@ -17,6 +17,7 @@
 #include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/hash.h>
 #include <linux/kernfs.h>
 #include <linux/mm.h>
 #include <linux/path.h>
@@ -386,6 +387,41 @@ static long capture_param(u8 *dst, const struct rtsec_param_recipe *p,
 	return 0;
 }
 
+#define PROCESS_DROP_PROBES 8
+
+/*
+ * One more drop for tgid in this CPU's table: its slot, else a free one
+ * among the next few, else the one of those with the fewest drops (their
+ * count stays in the CPU's total only). Called on the ring's writing CPU.
+ */
+static void count_process_drop(struct rtsec_ring *ring, pid_t tgid)
+{
+	const u32 start = hash_32((u32)tgid, ilog2(RTSEC_KMOD_PROCESS_DROP_SLOTS));
+	u32 i, victim = start;
+	u64 fewest = U64_MAX;
+
+	for (i = 0; i < PROCESS_DROP_PROBES; i++) {
+		const u32 at = (start + i) & (RTSEC_KMOD_PROCESS_DROP_SLOTS - 1);
+		const u64 slot = ring->process_drops[at];
+		const u64 drops = rtsec_drop_slot_count(slot);
+
+		if (!slot) {
+			victim = at; /* free: tgid has no slot further on */
+			break;
+		}
+		if (rtsec_drop_slot_tgid(slot) == tgid) {
+			if (drops < RTSEC_DROP_SLOT_MAX)
+				WRITE_ONCE(ring->process_drops[at], slot + 1);
+			return;
+		}
+		if (drops < fewest) {
+			fewest = drops;
+			victim = at;
+		}
+	}
+	WRITE_ONCE(ring->process_drops[victim], ((u64)tgid << RTSEC_DROP_SLOT_SHIFT) | 1);
+}
+
 /**
  * rtsec_capture__event() - assemble the event of a recipe in a ring
  * @ring: the ring of the current CPU; preemption must be disabled
@@ -457,6 +493,7 @@ void rtsec_capture__event(struct rtsec_ring *ring, const struct rtsec_event_reci
 
 drop:
 	ring->drops++;
+	count_process_drop(ring, current->tgid);
 }
 
 static bool source_reads_arg(u8 source)

@@ -339,6 +339,41 @@ static int ioctl_get_stats(struct rtsec_device *dev, void __user *uarg)
 	return copy_to_user(uarg, &req, sizeof(req)) ? -EFAULT : 0;
 }
 
+static int ioctl_get_process_drops(struct rtsec_device *dev, void __user *uarg)
+{
+	struct rtsec_kmod_process_drops req;
+	struct rtsec_kmod_process_drop __user *out;
+	struct rtsec_kmod_process_drop rec = {};
+	unsigned int cpu, i;
+	u32 found = 0;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.record_size != sizeof(rec))
+		return -EINVAL;
+	out = u64_to_user_ptr(req.records);
+	for (cpu = 0; dev->rings && cpu < nr_cpu_ids; cpu++) {
+		const struct rtsec_ring *ring = dev->rings[cpu];
+
+		for (i = 0; ring && i < RTSEC_KMOD_PROCESS_DROP_SLOTS; i++) {
+			/* whole, though the ring's CPU may write it meanwhile */
+			const u64 slot = READ_ONCE(ring->process_drops[i]);
+
+			if (!slot)
+				continue;
+			if (found < req.count) {
+				rec.tgid = rtsec_drop_slot_tgid(slot);
+				rec.drops = rtsec_drop_slot_count(slot);
+				if (copy_to_user(&out[found], &rec, sizeof(rec)))
+					return -EFAULT;
+			}
+			found++;
+		}
+	}
+	req.count = found;
+	return copy_to_user(uarg, &req, sizeof(req)) ? -EFAULT : 0;
+}
+
 static long rtsec_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct rtsec_device *dev = file->private_data;
@@ -377,6 +412,9 @@ static long rtsec_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case RTSEC_IOC_GET_ENFORCEMENTS:
 		err = rtsec_enforce__take(uarg);
+		break;
+	case RTSEC_IOC_GET_PROCESS_DROPS:
+		err = ioctl_get_process_drops(dev, uarg);
 		break;
 	default:
 		err = -ENOTTY;

@@ -49,7 +49,26 @@ struct rtsec_ring {
 	u64 events;
 	u64 drops;
 	u64 drops_fault;
+	/*
+	 * Drops by thread group: each slot packs tgid << 40 | drops (a tgid
+	 * fits in 22 bits), so that the reader, on another CPU, reads a slot
+	 * whole; 0 is a free slot. Written like the ring, by this CPU alone.
+	 */
+	u64 process_drops[RTSEC_KMOD_PROCESS_DROP_SLOTS];
 };
+
+#define RTSEC_DROP_SLOT_SHIFT 40
+#define RTSEC_DROP_SLOT_MAX ((1ULL << RTSEC_DROP_SLOT_SHIFT) - 1) /* drops it can count */
+
+static inline pid_t rtsec_drop_slot_tgid(u64 slot)
+{
+	return (pid_t)(slot >> RTSEC_DROP_SLOT_SHIFT);
+}
+
+static inline u64 rtsec_drop_slot_count(u64 slot)
+{
+	return slot & RTSEC_DROP_SLOT_MAX;
+}
 
 /* ring.c */
 struct rtsec_ring *rtsec_ring__alloc(int cpu, u64 size, unsigned long pgoff);

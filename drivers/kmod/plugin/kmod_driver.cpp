@@ -15,6 +15,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -272,6 +273,30 @@ class KmodDriver {
     return 0;
   }
 
+  // The module's per-CPU records, merged by process. A module before the
+  // call (-ENOTTY) reports none.
+  int process_drops(rtsec_process_drops* out, uint32_t max, uint32_t* n, char* err, size_t errlen) {
+    std::vector<rtsec_kmod_process_drop> records(rings_.ncpus() * RTSEC_KMOD_PROCESS_DROP_SLOTS);
+    rtsec_kmod_process_drops req{};
+    req.records = reinterpret_cast<uintptr_t>(records.data());
+    req.count = static_cast<uint32_t>(records.size());
+    req.record_size = sizeof(rtsec_kmod_process_drop);
+    *n = 0;
+    if (ioctl(dev_->get(), RTSEC_IOC_GET_PROCESS_DROPS, &req) != 0) {
+      if (errno == ENOTTY) return 0;
+      return fail(err, errlen, errno, "cannot read the module's drops by process: " +
+                                          std::string(std::strerror(errno)));
+    }
+    records.resize(std::min<size_t>(req.count, records.size()));
+    std::map<uint32_t, uint64_t> by_process;
+    for (const auto& r : records) by_process[r.tgid] += r.drops;
+    for (const auto& [tgid, drops] : by_process) {
+      if (*n < max) out[*n] = rtsec_process_drops{tgid, 0, drops};
+      ++*n;
+    }
+    return 0;
+  }
+
   int stats(rtsec_cpu_stats* out, uint32_t max, uint32_t* ncpus, char* err, size_t errlen) {
     std::vector<rtsec_kmod_cpu_stats> per_cpu(rings_.ncpus());
     rtsec_kmod_stats req{};
@@ -296,7 +321,8 @@ class KmodDriver {
 constexpr rtsec_driver_ops kOps = plugin::DriverVtable<KmodDriver>::make(
     "rtsec kernel module (sys_exit and sched_process_exit tracepoints, per-CPU rings "
     "mapped from /dev/rtsec)");
-static_assert(plugin::DriverVtable<KmodDriver>::kEnforces);
+static_assert(plugin::DriverVtable<KmodDriver>::kEnforces &&
+              plugin::DriverVtable<KmodDriver>::kCountsProcessDrops);
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }
 

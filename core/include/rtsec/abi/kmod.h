@@ -121,6 +121,30 @@ struct rtsec_kmod_enforcements {
 	__u32 record_size; /* sizeof(struct rtsec_enforcement) */
 };
 
+/*
+ * RTSEC_IOC_GET_PROCESS_DROPS: the events each process (thread group) lost
+ * because its CPU's ring was full, since the rings were made. Each CPU keeps
+ * up to RTSEC_KMOD_PROCESS_DROP_SLOTS processes; a new one may take the slot
+ * of the one with the fewest drops nearby, whose drops then count only in
+ * the CPU's total (GET_STATS). Records are per CPU and unmerged: a process
+ * that dropped on two CPUs has two. count is in: room at records; out: the
+ * records there are (may exceed the room; only that many are written).
+ * A module before this call answers -ENOTTY.
+ */
+#define RTSEC_KMOD_PROCESS_DROP_SLOTS 128
+
+struct rtsec_kmod_process_drop {
+	__u32 tgid;
+	__u32 reserved; /* zero */
+	__u64 drops;
+};
+
+struct rtsec_kmod_process_drops {
+	__u64 records;	   /* user pointer to count struct rtsec_kmod_process_drop */
+	__u32 count;
+	__u32 record_size; /* sizeof(struct rtsec_kmod_process_drop) */
+};
+
 #define RTSEC_IOC_GET_VERSION _IOR(RTSEC_KMOD_IOC_MAGIC, 0, struct rtsec_kmod_version)
 #define RTSEC_IOC_SET_RECIPES _IOW(RTSEC_KMOD_IOC_MAGIC, 1, struct rtsec_kmod_recipes)
 #define RTSEC_IOC_START _IO(RTSEC_KMOD_IOC_MAGIC, 2)
@@ -130,6 +154,7 @@ struct rtsec_kmod_enforcements {
 #define RTSEC_IOC_GET_STATS _IOWR(RTSEC_KMOD_IOC_MAGIC, 6, struct rtsec_kmod_stats)
 #define RTSEC_IOC_SET_POLICY _IOW(RTSEC_KMOD_IOC_MAGIC, 7, struct rtsec_kmod_policy)
 #define RTSEC_IOC_GET_ENFORCEMENTS _IOWR(RTSEC_KMOD_IOC_MAGIC, 8, struct rtsec_kmod_enforcements)
+#define RTSEC_IOC_GET_PROCESS_DROPS _IOWR(RTSEC_KMOD_IOC_MAGIC, 9, struct rtsec_kmod_process_drops)
 
 /*
  * The control page of a ring. The module writes head, the reader writes
