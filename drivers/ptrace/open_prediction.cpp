@@ -128,7 +128,7 @@ struct TracerSide {
 const TracerSide& tracer_side() {
   static const TracerSide side = [] {
     TracerSide s;
-    if (auto text = read_proc_file(getpid(), "status", 8192)) s.ids = parse_ids(*text);
+    if (auto text = read_proc_file(getpid(), "status", kStatusMax)) s.ids = parse_ids(*text);
     s.mnt_ns = file_of("/proc/self/ns/mnt");
     s.root = place_of("/");
     return s;
