@@ -50,7 +50,9 @@ Options:
   --deny SYSCALL     make SYSCALL fail with EPERM without running it
   --kill-on SYSCALL  kill a process that makes SYSCALL
   --no-colocate      do not keep the tracer and busy tracees on one CPU
-  --stats            print events, drops and ptrace stops to stderr at exit
+  --stats            at exit, one JSON object on stderr: events, drops, ptrace
+                     stops (in all and by kind), opens predicted, the tracer's
+                     own CPU time and the syscalls the filter stops at
   -p, --pid PID      attach to PID instead (needs CAP_SYS_PTRACE unless it is
                      this user's and kernel.yama.ptrace_scope allows it); every
                      syscall then stops twice: for inspection, not for speed
