@@ -9,6 +9,8 @@
 #include <cctype>
 #include <optional>
 
+#include "../rules/values.hpp"
+
 namespace rtsec::output {
 
 using engine::BoundField;
@@ -99,32 +101,6 @@ void append_values(std::string& out, const ValueList& values, bool multi) {
     append_text(out, values[i]);
   }
   out += ')';
-}
-
-std::optional<std::string> b64_decode(std::string_view in) {
-  auto sextet = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = sextet(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -402,7 +378,7 @@ void OutputFormat::render(engine::EvalContext& ctx, std::string& out, OutputFiel
                 break;
               }
               case Transform::kB64: {
-                auto decoded = b64_decode(s);
+                auto decoded = rules::decode_base64(s);
                 if (!decoded)
                   ok = false;
                 else
