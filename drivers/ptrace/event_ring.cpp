@@ -62,6 +62,7 @@ void init_header(RingHeader* h, uint64_t capacity) {
   store(h->head, 0);
   store(h->tail, 0);
   h->events = h->drops = h->faults = h->corrupt = h->stops = 0;
+  std::fill(std::begin(h->process_drops), std::end(h->process_drops), 0);
   uint64_t magic;
   std::memcpy(&magic, kRingMagic, sizeof magic);
   std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(h->magic))
@@ -283,6 +284,49 @@ uint64_t RingProducer::free_bytes() const {
   return ring_->capacity() - (h->head - load(h->tail));
 }
 
+namespace {
+
+constexpr unsigned kDropSlotShift = 40;
+constexpr uint64_t kDropSlotMax = (uint64_t{1} << kDropSlotShift) - 1;
+constexpr uint64_t kMaxTgid = 1u << 22;  // PID_MAX_LIMIT
+constexpr size_t kDropSlotProbes = 8;
+
+// One more drop for tgid in the header's table (the producer is its only writer).
+void count_process_drop(RingHeader& h, uint32_t tgid) {
+  const size_t start = (tgid * 2654435761u) % kProcessDropSlots;
+  size_t victim = start;
+  uint64_t fewest = UINT64_MAX;
+  for (size_t i = 0; i < kDropSlotProbes; ++i) {
+    const size_t at = (start + i) % kProcessDropSlots;
+    const uint64_t slot = h.process_drops[at];
+    if (slot == 0) {
+      victim = at;  // free: tgid has no slot further on
+      break;
+    }
+    if ((slot >> kDropSlotShift) == tgid) {
+      if ((slot & kDropSlotMax) < kDropSlotMax) store(h.process_drops[at], slot + 1);
+      return;
+    }
+    if ((slot & kDropSlotMax) < fewest) {
+      fewest = slot & kDropSlotMax;
+      victim = at;
+    }
+  }
+  store(h.process_drops[victim], (uint64_t{tgid} << kDropSlotShift) | 1);
+}
+
+}  // namespace
+
+std::vector<std::pair<uint32_t, uint64_t>> read_process_drops(const RingHeader& h) {
+  std::vector<std::pair<uint32_t, uint64_t>> out;
+  for (const uint64_t& s : h.process_drops) {
+    const uint64_t slot = load(s);
+    const uint64_t tgid = slot >> kDropSlotShift;
+    if (slot != 0 && tgid != 0 && tgid < kMaxTgid) out.emplace_back(tgid, slot & kDropSlotMax);
+  }
+  return out;
+}
+
 bool RingProducer::write(std::span<const std::byte> event, bool had_fault) {
   RingHeader* h = ring_->header();
   const uint64_t cap = ring_->capacity();
@@ -311,6 +355,11 @@ bool RingProducer::write(std::span<const std::byte> event, bool had_fault) {
   }
   if (overflow_ || room() < need + pad) {
     add(h->drops, 1);
+    rtsec_event_hdr hdr{};
+    if (event.size() >= sizeof hdr) {
+      std::memcpy(&hdr, event.data(), sizeof hdr);
+      count_process_drop(*h, hdr.pid);
+    }
     return false;
   }
   std::byte* data = ring_->data();

@@ -32,6 +32,8 @@
 
 namespace rtsec::ptrace {
 
+inline constexpr size_t kProcessDropSlots = 128;
+
 // The layout of the ring's first page. Offsets are part of the ring format
 // (kRingVersion); every field is naturally aligned.
 struct RingHeader {
@@ -53,6 +55,12 @@ struct RingHeader {
   uint64_t faults;           // records written with a parameter that could not be read
   uint64_t corrupt;          // bad records the consumer skipped
   uint64_t stops;            // ptrace stops the tracer handled (for stops per event)
+  // Drops by thread group (added to version 1 in zeroed space: a producer
+  // that predates it leaves the table empty). Each slot packs
+  // tgid << 40 | drops, 0 is free; a newcomer takes a free slot or the one
+  // with the fewest drops among the next few, whose drops then count in
+  // `drops` only.
+  uint64_t process_drops[kProcessDropSlots];
 };
 
 inline constexpr char kRingMagic[8] = {'R', 'T', 'S', 'E', 'C', 'R', 'N', 'G'};
@@ -141,6 +149,10 @@ class RingProducer {
   bool overflow_ = false;  // dropping until the ring is half empty
   uint64_t stops_pending_ = 0;
 };
+
+// The process_drops table of a ring, as (tgid, drops); slots that cannot be
+// a producer's (a tgid out of range) are skipped.
+std::vector<std::pair<uint32_t, uint64_t>> read_process_drops(const RingHeader& h);
 
 struct RingRecord {
   std::span<const std::byte> bytes;

@@ -244,6 +244,16 @@ class PtraceDriver {
     return 0;
   }
 
+  int process_drops(rtsec_process_drops* out, uint32_t max, uint32_t* n, char*, size_t) {
+    *n = 0;
+    if (!ring_.valid()) return 0;
+    for (const auto& [tgid, drops] : read_process_drops(*ring_.header())) {
+      if (*n < max) out[*n] = rtsec_process_drops{tgid, 0, drops};
+      ++*n;
+    }
+    return 0;
+  }
+
   // Enforcement: decided by the tracer at syscall entry, when this driver
   // runs it (launch or attach); a shared ring's producer is another process.
   int set_policy(const rtsec_policy* policy, uint8_t* by, char* err, size_t errlen) {
@@ -376,7 +386,8 @@ constexpr rtsec_driver_ops kOps = plugin::DriverVtable<PtraceDriver>::make(
     "reads rtsec-ptrace's ring)");
 static_assert(plugin::DriverVtable<PtraceDriver>::kLaunches &&
               plugin::DriverVtable<PtraceDriver>::kReportsCommandStatus &&
-              plugin::DriverVtable<PtraceDriver>::kEnforces);
+              plugin::DriverVtable<PtraceDriver>::kEnforces &&
+              plugin::DriverVtable<PtraceDriver>::kCountsProcessDrops);
 
 const rtsec_driver_ops* driver_entry() { return &kOps; }
 

@@ -903,8 +903,41 @@ TEST_F(PtraceTest, FullRingDropsAndCountsWithoutBlocking) {
   RingEvents got = read_ring(ring_);
   EXPECT_EQ(got.raw.size(), written);
   EXPECT_EQ(got.counters.drops, dropped);
+  // Every drop is the writing process's (the event's pid).
+  const auto by_process = read_process_drops(*ring->header());
+  ASSERT_EQ(by_process.size(), 1u);
+  EXPECT_EQ(by_process[0], (std::pair<uint32_t, uint64_t>{1, dropped}));
   // Room again: the producer writes once the ring is half empty.
   EXPECT_TRUE(producer.write(ev, false));
+}
+
+// Drops by process in the ring's header: more processes than slots evict the
+// ones with the fewest drops (their drops stay in the total), and a slot no
+// producer could have written (a tgid out of range) is not reported.
+TEST_F(PtraceTest, RingCountsDropsByProcessAndTrustsNoSlot) {
+  auto ring = RingMapping::create_file(ring_, 64 * 1024);
+  ASSERT_TRUE(ring.ok()) << ring.error().message;
+  RingProducer producer(&*ring, 0);
+  while (producer.write(sample_event(1, "/c"), false)) {  // full: nothing more fits
+  }
+  const uint64_t before = ring->header()->drops;
+  // Process 7 drops 1,000 events; 1,000 other processes drop one each.
+  for (int i = 0; i < 1000; ++i) producer.write(sample_event(7, "/a"), false);
+  for (uint32_t pid = 100; pid < 1100; ++pid) producer.write(sample_event(pid, "/b"), false);
+  const RingHeader& h = *ring->header();
+  uint64_t listed = 0, seven = 0;
+  const auto by_process = read_process_drops(h);
+  EXPECT_LE(by_process.size(), kProcessDropSlots);
+  for (const auto& [pid, drops] : by_process) {
+    listed += drops;
+    if (pid == 7) seven = drops;
+  }
+  EXPECT_EQ(seven, 1000u) << "the heavy dropper keeps its slot";
+  EXPECT_LE(listed, h.drops);
+  EXPECT_EQ(h.drops, before + 2000);
+  // A hostile writer's slot: tgid beyond PID_MAX_LIMIT.
+  ring->header()->process_drops[0] = (uint64_t{1} << 63) | 5;
+  for (const auto& [pid, drops] : read_process_drops(*ring->header())) EXPECT_LT(pid, 1u << 22);
 }
 
 TEST_F(PtraceTest, CorruptRingIsSkippedNotTrusted) {
