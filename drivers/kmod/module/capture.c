@@ -400,6 +400,7 @@ static void count_process_drop(struct rtsec_ring *ring, pid_t tgid)
 	u32 i, victim = start;
 	u64 fewest = U64_MAX;
 
+	BUILD_BUG_ON_NOT_POWER_OF_2(RTSEC_KMOD_PROCESS_DROP_SLOTS);
 	for (i = 0; i < PROCESS_DROP_PROBES; i++) {
 		const u32 at = (start + i) & (RTSEC_KMOD_PROCESS_DROP_SLOTS - 1);
 		const u64 slot = ring->process_drops[at];
