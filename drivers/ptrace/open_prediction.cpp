@@ -148,8 +148,8 @@ bool below_fd_limit(pid_t tid, int fd) {
 // Where the tracee's walk of path starts, opened O_PATH: its cwd or dirfd (a
 // magic link of /proc leads there), or nothing for an absolute path. nullopt:
 // no base the tracer can use (a bad dirfd: the kernel says EBADF).
-std::optional<OwnedFd> walk_base(pid_t tid, int nr, const uint64_t* args, const std::string& path) {
-  if (path.front() == '/') return OwnedFd{};
+std::optional<UniqueFd> walk_base(pid_t tid, int nr, const uint64_t* args, const std::string& path) {
+  if (path.front() == '/') return UniqueFd{};
   const auto dirfd = static_cast<int>(args[0]);
   const std::string proc = "/proc/" + std::to_string(tid);
   std::string dir = proc + "/cwd";
@@ -157,13 +157,13 @@ std::optional<OwnedFd> walk_base(pid_t tid, int nr, const uint64_t* args, const 
     if (dirfd < 0) return std::nullopt;
     dir = proc + "/fd/" + std::to_string(dirfd);
   }
-  OwnedFd base(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd base(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (base.get() < 0) return std::nullopt;
   return base;
 }
 
 // An O_PATH descriptor of what path leads to from base, or -1 (errno set).
-int walk(const OwnedFd& base, const std::string& path, uint64_t flags, uint64_t resolve) {
+int walk(const UniqueFd& base, const std::string& path, uint64_t flags, uint64_t resolve) {
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC | flags;
   how.resolve = resolve;
@@ -193,7 +193,7 @@ bool on_procfs(const struct stat& st) {
 // A failing open: the walk, from where the tracee's starts and through no
 // symlink (a link could lead to /proc/self, which is the tracer's), ended in
 // ENOENT or ENOTDIR.
-std::optional<OpenPrediction> predict_failure(pid_t tid, FdDir& fds, int err, OwnedFd base,
+std::optional<OpenPrediction> predict_failure(pid_t tid, FdDir& fds, int err, UniqueFd base,
                                               const std::string& path) {
   // The lowest free descriptor is at most the number open: counting is
   // cheaper than listing, where procfs gives the count.
@@ -240,13 +240,13 @@ std::optional<OpenPrediction> predict_open(pid_t tid, FdDir& fds, int nr, const 
   if (path.empty() || path.size() >= PATH_MAX || resolves_differently(path)) return std::nullopt;
   const int mode = access_mode(flags);
   if (mode < 0) return std::nullopt;
-  std::optional<OwnedFd> base = walk_base(tid, nr, args, path);
+  std::optional<UniqueFd> base = walk_base(tid, nr, args, path);
   if (!base) return std::nullopt;
 
   // Most paths have no symlink: one walk that follows none tells whether the
   // file is there and, when it is not, fails where the tracee's walk will.
   const uint64_t nofollow = (flags & O_NOFOLLOW) ? O_NOFOLLOW : 0;
-  OwnedFd file(walk(*base, path, nofollow, RESOLVE_NO_SYMLINKS));
+  UniqueFd file(walk(*base, path, nofollow, RESOLVE_NO_SYMLINKS));
   if (file.get() < 0) {
     const int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
@@ -256,7 +256,7 @@ std::optional<OpenPrediction> predict_open(pid_t tid, FdDir& fds, int nr, const 
     if (err != ELOOP) return std::nullopt;  // EACCES...: not predicted
     // A symlink on the way (/lib on a merged /usr): walked again through
     // ordinary links, never through /proc's magic ones (/dev/fd/N, cwd).
-    file = OwnedFd(walk(*base, path, nofollow, RESOLVE_NO_MAGICLINKS));
+    file = UniqueFd(walk(*base, path, nofollow, RESOLVE_NO_MAGICLINKS));
     if (file.get() < 0) return std::nullopt;
   }
   struct stat st {};
@@ -291,19 +291,6 @@ OpenOutcome confirm_open(const OpenPrediction& p, FdDir& fds) {
   if (const std::optional<int> fd = fd_of_file(fds, now))
     return OpenOutcome{OpenOutcome::kCorrected, *fd, now};
   return OpenOutcome{OpenOutcome::kUnconfirmed};
-}
-
-OwnedFd& OwnedFd::operator=(OwnedFd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = o.fd_;
-    o.fd_ = -1;
-  }
-  return *this;
-}
-
-OwnedFd::~OwnedFd() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace rtsec::ptrace

@@ -27,25 +27,10 @@
 #include <string>
 #include <string_view>
 
+#include "rtsec/unique_fd.hpp"
 #include "tracee_io.hpp"
 
 namespace rtsec::ptrace {
-
-// Owns a descriptor of the tracer's.
-class OwnedFd {
- public:
-  OwnedFd() = default;
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  OwnedFd(OwnedFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  OwnedFd& operator=(OwnedFd&& o) noexcept;
-  ~OwnedFd();
-  int get() const { return fd_; }
-
- private:
-  int fd_ = -1;
-};
 
 struct OpenPrediction {
   int64_t res = 0;  // what the open will return: the descriptor, or -errno
@@ -53,7 +38,7 @@ struct OpenPrediction {
   // Failure: where the path starts (the tracee's cwd or dirfd, opened at
   // entry; -1 for an absolute path) and the path, to tell at the next stop
   // whether the open found a file created meanwhile.
-  OwnedFd base;
+  UniqueFd base;
   std::string path;
 };
 

@@ -12,24 +12,11 @@
 #include <cstring>
 #include <thread>
 
+#include "rtsec/unique_fd.hpp"
+
 namespace rtsec::conformance {
 namespace {
 
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 [[noreturn]] void child_fail(const char* what) {
   std::string msg = std::string("run_process: ") + what + ": " + std::strerror(errno) + "\n";

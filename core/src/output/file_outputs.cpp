@@ -12,8 +12,6 @@
 namespace rtsec::output {
 namespace {
 
-using detail::UniqueFd;
-
 // A blocking fd: the deadline of write_all does not apply; a stuck reader
 // stalls this output's worker only.
 constexpr auto kNoDeadline = std::chrono::hours(24 * 365);

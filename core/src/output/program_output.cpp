@@ -23,7 +23,6 @@ extern char** environ;
 namespace rtsec::output {
 namespace {
 
-using detail::UniqueFd;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 

@@ -19,7 +19,6 @@
 namespace rtsec::output {
 namespace {
 
-using detail::UniqueFd;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",

@@ -24,6 +24,7 @@
 #include "rtsec/abi/kmod.h"
 #include "rtsec/plugin/driver_api.h"
 #include "rtsec/plugin/driver_support.hpp"
+#include "rtsec/unique_fd.hpp"
 
 #ifndef RTSEC_VERSION
 #define RTSEC_VERSION "dev"
@@ -94,22 +95,6 @@ bool parse_options(const rtsec_driver_open_args* args, Options& o, std::string& 
   }
   return true;
 }
-
-// A file descriptor, closed when it goes.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_ = -1;
-};
 
 class KmodDriver {
  public:
