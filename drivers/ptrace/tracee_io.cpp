@@ -229,26 +229,12 @@ std::optional<uint32_t> read_loginuid(pid_t tid) {
   return v;
 }
 
-FdDir& FdDir::operator=(FdDir&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    tid_ = o.tid_;
-    fd_ = o.fd_;
-    o.fd_ = -1;
-  }
-  return *this;
-}
-
-FdDir::~FdDir() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 int FdDir::get() {
   // Readable (not O_PATH): the table is listed through it too, without a
   // walk from /proc each time.
-  if (fd_ < 0 && tid_ > 0)
-    fd_ = ::open(proc_path(tid_, "fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  return fd_;
+  if (!fd_ && tid_ > 0)
+    fd_.reset(::open(proc_path(tid_, "fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return fd_.get();
 }
 
 namespace {

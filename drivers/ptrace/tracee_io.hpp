@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rtsec/unique_fd.hpp"
+
 namespace rtsec::ptrace {
 
 // Reads exactly len bytes at addr in tid's memory; nullopt if any is unreadable.
@@ -63,17 +65,12 @@ class FdDir {
  public:
   FdDir() = default;
   explicit FdDir(pid_t tid) : tid_(tid) {}
-  FdDir(const FdDir&) = delete;
-  FdDir& operator=(const FdDir&) = delete;
-  FdDir(FdDir&& o) noexcept : tid_(o.tid_), fd_(o.fd_) { o.fd_ = -1; }
-  FdDir& operator=(FdDir&& o) noexcept;
-  ~FdDir();
   // The directory's descriptor, opened on first use; -1 if /proc has no such task.
   int get();
 
  private:
   pid_t tid_ = 0;
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 // Whether fd is open in the task's fd table, and the (dev, ino) of its file.
