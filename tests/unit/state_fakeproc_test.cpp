@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "rtsec/state/state.hpp"
+#include "state_test_events.hpp"
 
 namespace rtsec {
 namespace {
@@ -99,6 +100,35 @@ TEST_F(FakeProc, ReadsAContainerizedProcess) {
   ASSERT_TRUE(st.fd(*p, 3));
   EXPECT_EQ(st.fd(*p, 3)->name, "/etc/hostname");
   EXPECT_EQ(st.fd(*p, 3)->type, state::FdType::kFile);
+}
+
+// An exec event read back from /proc: exec changes a process's image before its name, so a
+// process that has exec'd again since (a shell running its last command in place) can show
+// the name the event gave and another image. Facts of that other image are not the event's:
+// here /proc's exe is the upper layer's /bin/sh while the event ran /bin/busybox.
+TEST_F(FakeProc, ExecReadBackFromAnotherImageIsNotTrusted) {
+  for (const std::string exepath : {"/bin/sh", "/bin/busybox"}) {
+    SCOPED_TRACE(exepath);
+    state::Options o;
+    o.proc_root = proc_.string();
+    o.purge_interval_ns = ~uint64_t{0} / 2;
+    state::State st(o);
+    ASSERT_TRUE(st.find_or_load(4242));
+    testing::Events e;
+    testing::Events::Exec ex;
+    ex.exepath = exepath;
+    ex.argv = {"sh", "-c", "cp /bin/busybox /tmp/echo && /tmp/echo"};
+    ex.comm = "my (app)";  // what status still says
+    ex.cgroup = "/system.slice/docker-" + kId + ".scope";
+    st.on_event(*e.exec(4242, ex));
+    const state::Process* p = st.process(4242);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->exepath, exepath);
+    const bool same_image = exepath == "/bin/sh";
+    EXPECT_EQ(p->exe_known, same_image);
+    EXPECT_EQ(p->exe_upper_layer, same_image)
+        << "only /bin/sh is in the upper layer; /bin/busybox was not written";
+  }
 }
 
 }  // namespace

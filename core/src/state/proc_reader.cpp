@@ -328,20 +328,40 @@ bool ProcReader::in_upper_layer(pid_t pid, const std::string& container_id,
   return lstat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode);  // a whiteout is a char device
 }
 
+namespace {
+
+std::string_view without_deleted_mark(std::string_view path) {
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (path.size() > kDeleted.size() && path.ends_with(kDeleted)) path.remove_suffix(kDeleted.size());
+  return path;
+}
+
+// Whether /proc/PID/exe (as the reader resolves it: the whole path from the reader's root
+// for a chrooted process) still names the image the process is known by.
+bool names_image(std::string_view proc_exe, std::string_view exepath) {
+  proc_exe = without_deleted_mark(proc_exe);
+  exepath = without_deleted_mark(exepath);
+  return exepath.empty() || proc_exe.ends_with(exepath);
+}
+
+}  // namespace
+
 void ProcReader::read_exe_info(pid_t pid, Process& p) {
   p.exe_from_memfd = p.exepath.rfind("/memfd:", 0) == 0;
   struct stat st{};
   if (stat(path(pid, "exe"), &st) != 0) return;
+  // After the stat: a process that has exec'd again since (a shell running its last command
+  // in place) shows its new image, and exec changes the image before the name a caller may
+  // have checked.
+  if (!read_link(path(pid, "exe"), link_) || !names_image(link_, p.exepath)) return;
+  const std::string exe(without_deleted_mark(link_));
   p.exe_known = true;
   // In a container on overlayfs, a file written (or changed) since the image was unpacked
   // lives in the upper layer's directory. Neither the device nor the inode the container
   // sees tells: with every layer on one file system, overlayfs shows its own device for all.
   p.exe_upper_layer = false;
   if (!p.container_id.empty()) {
-    if (read_link(path(pid, "exe"), link_)) {
-      const std::string exe = link_;
-      p.exe_upper_layer = in_upper_layer(pid, p.container_id, exe);
-    }
+    p.exe_upper_layer = in_upper_layer(pid, p.container_id, exe);
     path(pid, "exe");  // the scratch path, for statvfs below
   }
   p.exe_ino = st.st_ino;
