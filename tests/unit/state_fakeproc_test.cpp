@@ -128,6 +128,7 @@ TEST_F(FakeProc, ExecReadBackFromAnotherImageIsNotTrusted) {
     EXPECT_EQ(p->exe_known, same_image);
     EXPECT_EQ(p->exe_upper_layer, same_image)
         << "only /bin/sh is in the upper layer; /bin/busybox was not written";
+    EXPECT_EQ(p->env_known, same_image) << "nor is another image's environment the event's";
   }
 }
 

@@ -421,8 +421,10 @@ bool ProcReader::read_process(pid_t pid, Process& p, size_t max_env_bytes) {
 
 bool ProcReader::read_after_exec(pid_t pid, Process& p, size_t max_env_bytes) {
   if (!read_file(path(pid, "status"), buf_)) return false;
-  // The process may have exec'd again, or its pid been reused, by the time we read.
+  // The process may have exec'd again, or its pid been reused, by the time we read: its name
+  // and its image must still be the event's (exec changes the image first).
   if (status_value(buf_, "Name") != std::string_view(p.comm).substr(0, 15)) return false;
+  if (!read_link(path(pid, "exe"), link_) || !names_image(link_, p.exepath)) return false;
   const uint32_t uid = p.uid, euid = p.euid, gid = p.gid;
   read_status(p, false);
   p.uid = uid;  // the event's ids are the ones at exec
