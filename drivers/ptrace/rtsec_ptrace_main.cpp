@@ -135,7 +135,7 @@ void print_stats(const RingHeader& h, const Tracer& tracer) {
   field("group_stop", k.group_stop);
   field("other", k.other);
   out += "},\"filtered_syscalls\":[";
-  const std::vector<int> nrs = tracer.filtered_syscalls();
+  const std::vector<int>& nrs = tracer.filtered_syscalls();
   for (size_t i = 0; i < nrs.size(); ++i) out += (i ? "," : "") + std::to_string(nrs[i]);
   out += "]}}\n";
   std::fputs(out.c_str(), stderr);

@@ -373,8 +373,6 @@ void Tracer::refresh_recipes() {
 
 const rtsec_event_recipe* Tracer::recipe_for(int nr) const { return table_->get(nr); }
 
-std::vector<int> Tracer::filtered_syscalls() const { return table_->filter_syscalls(); }
-
 Status Tracer::spawn(const std::vector<std::string>& argv) {
   if (argv.empty()) return make_error("no command to run", EINVAL);
   const std::string exe = find_in_path(argv[0]);
@@ -383,11 +381,11 @@ Status Tracer::spawn(const std::vector<std::string>& argv) {
                           (argv[0].find('/') == std::string::npos ? " in PATH" : ""),
                       ENOENT);
   }
-  const std::vector<int> stopping = table_->filter_syscalls();
+  filtered_ = table_->filter_syscalls();
   // Opens enabled later (set_events) are never predicted: the filter would
   // not show the calls that change what the tracee's paths lead to.
-  identity_watched_ = std::find(stopping.begin(), stopping.end(), SYS_setuid) != stopping.end();
-  const std::vector<sock_filter> filter = build_seccomp_filter(stopping);
+  identity_watched_ = std::find(filtered_.begin(), filtered_.end(), SYS_setuid) != filtered_.end();
+  const std::vector<sock_filter> filter = build_seccomp_filter(filtered_);
   sock_fprog prog{static_cast<unsigned short>(filter.size()), const_cast<sock_filter*>(filter.data())};
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));

@@ -136,8 +136,9 @@ class Tracer {
     uint64_t other = 0;
   };
   StopCounts stop_counts() const { return stop_counts_; }
-  // The syscalls the seccomp filter stops at (spawn mode), by number.
-  std::vector<int> filtered_syscalls() const;
+  // The syscalls the seccomp filter installed by spawn() stops at, by number
+  // (events enabled later do not change it; empty in attach mode).
+  const std::vector<int>& filtered_syscalls() const { return filtered_; }
 
  private:
   struct Thread;
@@ -188,6 +189,7 @@ class Tracer {
   std::atomic<int> forward_sig_{0};
   bool stopping_ = false;
   uint64_t stops_ = 0;
+  std::vector<int> filtered_;  // what spawn()'s filter stops at
   StopCounts stop_counts_;
   PredictionCounts predictions_;
   // A held open waits for its thread's next stop, but never long: while any
